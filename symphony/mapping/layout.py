@@ -1,0 +1,102 @@
+"""The control surface of a performance: every value the engine can be told.
+
+Both sides of the process boundary build this layout from the same
+performance and patches, so a control change travels as two numbers (target
+index, value) and the engine never parses names on the audio thread.
+
+Targets, in order: for each layer its patch parameters then ``gain_db``;
+then ``master.gain_db``; then, for each trigger family, per voice a ``pan``,
+a ``velocity`` and a ``fire``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from symphony.engine.params import Param
+from symphony.engine.patch import PatchSpec
+from symphony.performance.schema import OutputSpec, PerformanceSpec
+
+TargetKind = Literal["param", "gain", "master", "pan", "velocity", "fire"]
+
+# Layer and master gains are parameters like any other, in dB.
+LAYER_GAIN = Param("gain_db", -80.0, 6.0, 0.0, unit="dB", smoothing=0.05, doc="layer gain")
+MASTER_GAIN = Param("gain_db", -60.0, 0.0, 0.0, unit="dB", smoothing=0.05, doc="master gain")
+MASTER = "master"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One controllable value: its name ('layer.param'), range and kind."""
+
+    index: int
+    name: str
+    kind: TargetKind
+    param: Param
+    layer: str
+    voice: int = -1
+
+
+@dataclass(frozen=True)
+class VoiceTargets:
+    """The three targets of one event voice."""
+
+    pan: int
+    velocity: int
+    fire: int
+
+
+class ControlLayout:
+    """Index and describe every target of a performance."""
+
+    def __init__(self, spec: PerformanceSpec, patches: dict[str, PatchSpec]) -> None:
+        self.targets: list[Target] = []
+        self.by_name: dict[str, Target] = {}
+        self.voices: dict[str, list[VoiceTargets]] = {}
+        for layer in spec.layers:
+            patch = patches[layer.name]
+            for p in patch.params:
+                self._add(f"{layer.name}.{p.name}", "param", p, layer.name)
+            self._add(f"{layer.name}.gain_db", "gain", LAYER_GAIN, layer.name)
+        self._add(f"{MASTER}.gain_db", "master", MASTER_GAIN, MASTER)
+        unit = Param("unit", 0.0, 1.0, 0.5, smoothing=0.005)
+        for trig in spec.triggers:
+            layer_name, event = trig.target.split(".", 1)
+            family: list[VoiceTargets] = []
+            for v in range(spec.participants.voices):
+                base = f"{trig.target}#{v}"
+                pan = self._add(f"{base}.pan", "pan", unit, layer_name, v)
+                vel = self._add(f"{base}.velocity", "velocity", unit, layer_name, v)
+                fire = self._add(f"{base}.fire", "fire", unit, layer_name, v)
+                family.append(VoiceTargets(pan, vel, fire))
+            self.voices[trig.target] = family
+
+    def _add(self, name: str, kind: TargetKind, param: Param, layer: str, voice: int = -1) -> int:
+        target = Target(len(self.targets), name, kind, param, layer, voice)
+        self.targets.append(target)
+        self.by_name[name] = target
+        return target.index
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def index(self, name: str) -> int:
+        return self.by_name[name].index
+
+    def initial_values(self, spec: PerformanceSpec, output: OutputSpec) -> list[float]:
+        """Values before the first cue: patch defaults, layer overrides, layer gains."""
+        values = [t.param.default for t in self.targets]
+        for layer in spec.layers:
+            for key, value in layer.params.items():
+                values[self.index(f"{layer.name}.{key}")] = value
+            values[self.index(f"{layer.name}.gain_db")] = layer.gain_db
+        values[self.index(f"{MASTER}.gain_db")] = output.gain_db
+        for t in self.targets:
+            if t.kind in ("velocity", "fire"):
+                values[t.index] = 0.0
+        return values
+
+    def continuous(self) -> list[Target]:
+        """Targets that hold a value over time (not voice triggers)."""
+        return [t for t in self.targets if t.kind in ("param", "gain", "master")]

@@ -1,0 +1,134 @@
+"""The schema of a performance file, checked on load.
+
+Every table and key a performance file may hold is declared here, with its
+type, range and default, so a typo or an out-of-range value is caught before
+a single sample is rendered. Unknown keys are errors (``extra="forbid"``): a
+misspelt ``crossfade`` silently ignored would wreck a show.
+
+Cross-references (does this patch have that parameter? does that scene
+exist?) need the patches loaded and are checked in `semantics.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from symphony.mapping.curves import Curve
+from symphony.performance.timecode import parse_time
+
+Seconds = Annotated[float, BeforeValidator(parse_time)]
+Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=64)]
+Target = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*\.[A-Za-z_][A-Za-z0-9_]*$")]
+SimState = Literal["calm", "aroused", "together", "restless"]
+
+# The ceiling is a hearing-safety promise: it can be lowered, never raised.
+MAX_CEILING_DBTP = -1.0
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PerformanceMeta(_Strict):
+    title: str = "Untitled performance"
+    description: str = ""
+    duration: Seconds = Field(gt=0, le=7 * 24 * 3600)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+
+class OutputSpec(_Strict):
+    sample_rate: Literal[44100, 48000, 88200, 96000] = 48000
+    channels: Literal[2, 4, 8] = 2
+    ceiling_dbtp: float = Field(default=MAX_CEILING_DBTP, ge=-24.0, le=MAX_CEILING_DBTP)
+    block_size: Literal[64, 128, 256, 512, 1024] = 256
+    gain_db: float = Field(default=0.0, ge=-60.0, le=0.0)
+    max_gain_rise_db_per_s: float = Field(default=6.0, gt=0.0, le=60.0)
+    control_rate: float = Field(default=50.0, ge=10.0, le=200.0)
+
+
+class ParticipantsSpec(_Strict):
+    source: Literal["simulated"] = "simulated"
+    count: int = Field(default=8, ge=1, le=64)
+    voices: int = Field(default=8, ge=1, le=16)
+
+
+class LayerSpec(_Strict):
+    name: Name
+    patch: str = Field(min_length=1)
+    gain_db: float = Field(default=0.0, ge=-80.0, le=6.0)
+    channels: list[int] | None = None
+    params: dict[str, float] = Field(default_factory=dict)
+
+
+class MappingSpec(_Strict):
+    name: str | None = None
+    source: str = Field(pattern=r"^(collective)\.[a-z_]+$")
+    target: Target
+    in_range: tuple[float, float]
+    out_range: tuple[float, float]
+    curve: Curve = "linear"
+    invert: bool = False
+    smoothing: float = Field(default=0.5, ge=0.0, le=120.0)
+    mode: Literal["set", "add"] = "set"
+
+    @field_validator("in_range")
+    @classmethod
+    def _distinct(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if v[0] == v[1]:
+            raise ValueError("in_range needs two different values")
+        return v
+
+    @property
+    def label(self) -> str:
+        return self.name or f"{self.source}->{self.target}"
+
+
+class TriggerSpec(_Strict):
+    source: Literal["heartbeat"] = "heartbeat"
+    target: Target
+    velocity: float = Field(default=0.8, ge=0.0, le=1.0)
+
+
+class SceneSpec(_Strict):
+    description: str = ""
+    participants: SimState | None = None
+    dropouts: int = Field(default=0, ge=0, le=64)
+    params: dict[str, float] = Field(default_factory=dict)
+    mappings: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("mappings")
+    @classmethod
+    def _depths(cls, v: dict[str, float]) -> dict[str, float]:
+        for key, depth in v.items():
+            if not 0.0 <= depth <= 1.0:
+                raise ValueError(f"mapping depth for '{key}' must be between 0 and 1")
+        return v
+
+    @field_validator("params")
+    @classmethod
+    def _targets(cls, v: dict[str, float]) -> dict[str, float]:
+        for key in v:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_\-]*\.[A-Za-z_][A-Za-z0-9_]*", key):
+                raise ValueError(f"scene parameter '{key}' must be written 'layer.param'")
+        return v
+
+
+class Cue(_Strict):
+    at: Seconds
+    scene: str
+    crossfade: float = Field(default=5.0, ge=0.0, le=600.0)
+    max_gain_rise_db_per_s: float | None = Field(default=None, gt=0.0, le=120.0)
+
+
+class PerformanceSpec(_Strict):
+    performance: PerformanceMeta
+    output: OutputSpec = Field(default_factory=OutputSpec)
+    participants: ParticipantsSpec = Field(default_factory=ParticipantsSpec)
+    layers: list[LayerSpec] = Field(min_length=1)
+    mappings: list[MappingSpec] = Field(default_factory=list)
+    triggers: list[TriggerSpec] = Field(default_factory=list)
+    scenes: dict[str, SceneSpec] = Field(default_factory=dict)
+    timeline: list[Cue] = Field(default_factory=list)
