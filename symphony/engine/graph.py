@@ -109,7 +109,10 @@ def build_graph(
         setters[gain_t.index] = _db_setter(gain)
         scaled = pyo.Mix(out, voices=len(channels), mul=gain)
         for stream_index, channel in enumerate(channels):
-            bus_inputs[channel].append(scaled[stream_index])
+            # A single stream of a multichannel object, as a PyoObject of its own.
+            stream = pyo.Sig(scaled[stream_index])
+            bus_inputs[channel].append(stream)
+            kept.append(stream)
         kept.extend([ctx, params, voices, out, gain, scaled])
 
     buses = [pyo.Mix(inputs, voices=1) if inputs else pyo.Sig(0.0) for inputs in bus_inputs]

@@ -26,6 +26,20 @@ from symphony.performance.schema import PerformanceSpec
 FORMATS = {".wav": (0, 1), ".flac": (5, 1), ".aif": (1, 1), ".aiff": (1, 1)}  # (format, 24-bit)
 
 
+def check_output_path(out_path: Path) -> None:
+    """Fail before any work if the file cannot be written as asked."""
+    if out_path.suffix.lower() not in FORMATS:
+        raise SymphonyError(
+            "unsupported output format", where=out_path, expected="a .wav or .flac file name"
+        )
+    try:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SymphonyError(f"cannot create the output folder: {exc}", where=out_path) from None
+    if out_path.is_dir():
+        raise SymphonyError("output is a folder", where=out_path, expected="a file name")
+
+
 @dataclass(frozen=True)
 class RenderStats:
     path: Path
@@ -51,12 +65,8 @@ def render_offline(
     progress: Callable[[float], None] | None = None,
 ) -> RenderStats:
     """Render `duration` seconds to `out_path` (.wav or .flac, 24-bit)."""
+    check_output_path(out_path)
     suffix = out_path.suffix.lower()
-    if suffix not in FORMATS:
-        raise SymphonyError(
-            "unsupported output format", where=out_path, expected="a .wav or .flac file name"
-        )
-    out_path.parent.mkdir(parents=True, exist_ok=True)
     pyo = load_pyo()
     out = spec.output
     server = pyo.Server(

@@ -1,0 +1,99 @@
+"""The `symphony` command: a thin layer over the package.
+
+Every user mistake arrives here as a `SymphonyError` and leaves as one line
+on stderr with exit status 2; a traceback is shown only with --debug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from symphony import __version__
+from symphony.errors import SymphonyError
+from symphony.performance.timecode import parse_time
+
+
+def _time_arg(text: str) -> float:
+    try:
+        value = parse_time(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("duration must be above zero")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="symphony",
+        description="Neuro-Symphony: participants' biosignals drive a generative soundscape.",
+    )
+    parser.add_argument("--version", action="version", version=f"symphony {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    render = sub.add_parser("render", help="render a performance to an audio file")
+    render.add_argument("performance", type=Path, help="performance file (.toml)")
+    render.add_argument("-o", "--output", type=Path, required=True, help="OUT.wav or OUT.flac")
+    render.add_argument("--duration", type=_time_arg, help="seconds or m:ss (default: file's)")
+    render.add_argument("--seed", type=_positive_int, help="random seed (default: file's)")
+    render.add_argument(
+        "--participants", type=_positive_int, help="simulated participants (default: file's)"
+    )
+    render.add_argument("--plot", type=Path, help="also draw the performance to a PNG")
+    render.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    check = sub.add_parser("check", help="validate a performance file without rendering")
+    check.add_argument("performance", type=Path)
+
+    patches = sub.add_parser("patches", help="list the parameters of the patches")
+    patches.add_argument("folder", type=Path, nargs="?", help="patch folder (default: patches/)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="symphony: %(levelname)s: %(message)s",
+    )
+    try:
+        if args.command == "render":
+            from symphony.commands.render import run_render
+
+            return run_render(args)
+        if args.command == "check":
+            from symphony.commands.check import run_check
+
+            return run_check(args)
+        if args.command == "patches":
+            from symphony.commands.patches import run_patches
+
+            return run_patches(args)
+    except SymphonyError as exc:
+        if args.debug:
+            raise
+        print(f"symphony: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("symphony: interrupted", file=sys.stderr)
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""`symphony render`: plan, render, report, plot."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from symphony.analysis.meters import format_report
+from symphony.engine.offline import check_output_path
+from symphony.performance.loader import load_performance
+from symphony.performance.render import plot_render, render_performance
+from symphony.progress import ProgressBar
+
+
+def run_render(args: argparse.Namespace) -> int:
+    performance = load_performance(args.performance)
+    check_output_path(args.output)
+    spec = performance.spec
+    duration = args.duration or spec.performance.duration
+    bar = None if args.quiet else ProgressBar("rendering", duration)
+    result = render_performance(
+        performance,
+        args.output,
+        duration=args.duration,
+        seed=args.seed,
+        participants=args.participants,
+        progress=bar,
+    )
+    print(f"{spec.performance.title}: {args.output}")
+    print(format_report(result.report))
+    if result.stats.rejected_values:
+        print(f"non-finite control values replaced: {result.stats.rejected_values}")
+    if result.plan.faults:
+        print(f"simulated sensor faults: {len(result.plan.faults)} (see --plot)")
+    if args.plot is not None:
+        plot_render(result, args.plot, spec.performance.title)
+        print(f"plot: {args.plot}")
+    sys.stdout.flush()
+    return 0

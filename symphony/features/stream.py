@@ -1,0 +1,145 @@
+"""Building blocks for causal, chunk-invariant streaming feature extraction.
+
+Every helper here takes the state it needs to continue a previous chunk and
+returns the state to continue the next one, and computes each output sample
+from that state and the samples so far *in the same order of operations*
+whatever the chunking. That is what lets a live show, fed in ragged network
+packets, produce exactly the frames of an offline render fed the whole file.
+(Linear recursions go through ``lfilter``/``sosfilt`` with carried
+conditions; anything indexed by time uses the global sample counter, never a
+running float sum.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from scipy.signal import lfilter
+
+Array = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+# Raw samples beyond this magnitude are not measurements but broken data.
+ABSURD = 1e9
+
+
+def ema_alpha(tau: float, fs: float) -> float:
+    """Smoothing factor of a one-pole low-pass with time constant `tau` seconds."""
+    return float(1.0 - np.exp(-1.0 / (tau * fs)))
+
+
+def ema(x: Array, alpha: float, zi: Array) -> tuple[Array, Array]:
+    """One-pole low-pass along the last axis, continuing from `zi` (shape (..., 1))."""
+    y, zf = lfilter([alpha], [1.0, alpha - 1.0], x, axis=-1, zi=zi)
+    return np.asarray(y), np.asarray(zf)
+
+
+def ema_debias(n_end: int, count: int, alpha: float) -> Array:
+    """Divide an EMA started at zero by this to get an unbiased average.
+
+    Element i belongs to global sample ``n_end - count + i``. Computed per
+    element from the integer index, so it is identical however we chunk.
+    """
+    n = np.arange(n_end - count, n_end, dtype=np.float64) + 1.0
+    w: Array = -np.expm1(n * np.log1p(-alpha))
+    return w
+
+
+def last_index(mask: BoolArray, n0: int, previous: int) -> IntArray:
+    """Global index of the latest True at or before each sample (or `previous`)."""
+    idx = np.where(mask, np.arange(n0, n0 + mask.size), previous)
+    out: IntArray = np.maximum.accumulate(idx) if idx.size else idx.astype(np.int64)
+    return out
+
+
+def hold_invalid(x: Array, valid: BoolArray, last: Array) -> tuple[Array, Array]:
+    """Replace invalid samples with the last valid one (per channel, last axis).
+
+    Feeding filters a held value instead of NaN or a spike keeps their state
+    finite, so the features recover as soon as the signal does.
+    `last` has shape (..., 1).
+    """
+    n = x.shape[-1]
+    if n == 0:
+        return x.copy(), last
+    pos = np.where(valid, np.arange(n), -1)
+    pos = np.maximum.accumulate(pos, axis=-1)
+    taken = np.take_along_axis(x, np.maximum(pos, 0), axis=-1)
+    filled = np.where(pos >= 0, taken, last)
+    return filled, filled[..., -1:].copy()
+
+
+def repeat_runs(x: Array, prev_value: float, prev_run: int) -> tuple[IntArray, float, int]:
+    """How many samples in a row each sample has equalled its predecessor.
+
+    Real sensors always carry some noise, so a run of identical values means
+    a flat line (unplugged, railed, or a source repeating its last packet).
+    """
+    n = x.size
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), prev_value, prev_run
+    before = np.concatenate(([prev_value], x[:-1]))
+    same = x == before
+    reset = last_index(~same, 0, -1)
+    i = np.arange(n)
+    runs = np.where(reset >= 0, i - reset, prev_run + i + 1).astype(np.int64)
+    return runs, float(x[-1]), int(runs[-1])
+
+
+def frame_positions(k_next: int, start: float, fs: float, n_end: int, rate: float) -> IntArray:
+    """Frames k >= `k_next` whose every sample (t <= k/rate) is among the first `n_end`.
+
+    Returns the global index of the last sample at or before each such frame,
+    one entry per frame from `k_next` on. Frame times and sample times are
+    compared with a tiny tolerance so that a frame landing exactly on a
+    sample includes it.
+    """
+    k_hi = int(np.floor((start + n_end / fs) * rate)) + 2
+    if k_hi <= k_next:
+        return np.zeros(0, dtype=np.int64)
+    k = np.arange(k_next, k_hi, dtype=np.float64)
+    last = np.floor((k / rate - start) * fs + 1e-6).astype(np.int64)
+    count = int(np.searchsorted(last, n_end - 1, side="right"))
+    out: IntArray = last[:count]
+    return out
+
+
+@dataclass
+class EmaBank:
+    """Named one-pole smoothers sharing a sample rate; state carried between chunks."""
+
+    fs: float
+    taus: dict[str, float]
+    width: int = 1
+    zi: dict[str, Array] = field(default_factory=dict)
+
+    def run(self, name: str, x: Array) -> Array:
+        """Smooth `x` (shape (width, n) or (n,)) with the smoother `name`."""
+        alpha = ema_alpha(self.taus[name], self.fs)
+        x2 = np.atleast_2d(x)
+        zi = self.zi.get(name)
+        if zi is None:
+            zi = np.zeros((x2.shape[0], 1))
+        y, self.zi[name] = ema(x2, alpha, zi)
+        out: Array = y if x.ndim == 2 else y[0]
+        return out
+
+    def alpha(self, name: str) -> float:
+        return ema_alpha(self.taus[name], self.fs)
+
+
+def parabolic_offset(left: float, mid: float, right: float) -> float:
+    """Sub-sample position of a peak from its two neighbours (in samples, -0.5..0.5)."""
+    den = left - 2.0 * mid + right
+    if not np.isfinite(den) or den >= 0.0:
+        return 0.0
+    return float(np.clip(0.5 * (left - right) / den, -0.5, 0.5))
+
+
+def logistic(z: Array) -> Array:
+    """Map a deviation (in 'typical spreads') to 0..1; 0 deviation gives 0.5."""
+    out: Array = 0.5 * (1.0 + np.tanh(0.5 * z))
+    return out

@@ -1,0 +1,79 @@
+"""Render a performance to an audio file: plan the control, run the engine, measure."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from symphony.analysis.meters import RenderReport, measure_file
+from symphony.engine.offline import RenderStats, render_offline
+from symphony.performance.loader import Performance
+from symphony.performance.plan import ControlPlan, plan_control
+
+
+@dataclass
+class RenderResult:
+    plan: ControlPlan
+    stats: RenderStats
+    report: RenderReport
+    plan_seconds: float
+
+    @property
+    def total_seconds(self) -> float:
+        return self.plan_seconds + self.stats.wall_seconds
+
+
+def render_performance(
+    performance: Performance,
+    out_path: Path,
+    duration: float | None = None,
+    seed: int | None = None,
+    participants: int | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> RenderResult:
+    started = time.perf_counter()
+    plan = plan_control(performance, duration=duration, seed=seed, participants=participants)
+    plan_seconds = time.perf_counter() - started
+    stats = render_offline(
+        performance.spec,
+        performance.patches,
+        plan.layout,
+        plan.initial,
+        plan.schedule,
+        out_path,
+        plan.duration,
+        plan.seed,
+        progress=progress,
+    )
+    report = measure_file(out_path)
+    total = plan_seconds + stats.wall_seconds
+    report = dataclasses.replace(report, speed_x=plan.duration / total if total > 0 else None)
+    return RenderResult(plan=plan, stats=stats, report=report, plan_seconds=plan_seconds)
+
+
+def plot_render(result: RenderResult, png: Path, title: str) -> None:
+    """Draw the performance: participants, collective, automation, scenes."""
+    from symphony.analysis.plot import plot_performance
+
+    plan = result.plan
+    participant_features = {t.participant: dict(t.values) for t in plan.tracks}
+    times_by_participant = {t.participant: t.times() for t in plan.tracks}
+    automation = {
+        name: values
+        for name, values in plan.automation.items()
+        if values.size and float(values.max() - values.min()) > 0.0
+    }
+    plot_performance(
+        png,
+        times_by_participant=times_by_participant,
+        participant_features=participant_features,
+        collective_times=plan.times,
+        collective_features=plan.collective,
+        automation_times=plan.times,
+        automation=automation,
+        scenes=plan.scenes,
+        title=title,
+    )
