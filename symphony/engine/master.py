@@ -11,9 +11,10 @@ Order, per output channel:
    speakers.
 3. **Master gain** (smoothed; its rise is slew-limited by the engine hook).
 4. **Linked look-ahead limiter.** One detector over all channels (so the
-   image does not wander) drives a pyo ``Compress`` in ``outputAmp`` mode;
-   the audio is delayed by the look-ahead so the gain is already down when
-   the peak arrives. Its threshold sits 2 dB under the ceiling: the margin
+   image does not wander), built from two pyo ``Compress`` objects in
+   ``outputAmp`` mode: the first holds each peak with an instant attack, the
+   second glides the gain down within the look-ahead. The audio is delayed by
+   the look-ahead, so the gain is already down when the peak arrives. Its threshold sits 2 dB under the ceiling: the margin
    covers inter-sample peaks, which BS.1770 true-peak metering sees and a
    sample-peak limiter does not.
 5. **Final clamp** 1 dB under the ceiling (the same NaN-proof clamp), so no
@@ -77,17 +78,36 @@ def build_master(pyo: Any, buses: list[Pyo], ceiling_dbtp: float, gain_db: float
         a = pyo.Abs(s)
         peak = pyo.Max(peak, a)
         keep.extend([a, peak])
-    reduction = pyo.Compress(
+    # Two stages, because pyo has no peak-hold-with-smooth-attack object:
+    # (a) an instant-attack, slow-release follower (the first Compress) sees
+    #     every peak whole, however short; its gain g_a turns back into a
+    #     held envelope max(peak, threshold) = threshold / g_a;
+    # (b) a second Compress follows that envelope with an attack of a sixth of
+    #     the look-ahead, so the gain glides down (no click, no inter-sample
+    #     overs of its own) and is 99.7 % there when the delayed peak arrives.
+    threshold_db = ceiling_dbtp - LIMITER_MARGIN_DB
+    hold = pyo.Compress(
         peak,
-        thresh=ceiling_dbtp - LIMITER_MARGIN_DB,
+        thresh=threshold_db,
         ratio=1000.0,
-        risetime=0.0005,
+        risetime=0.00001,
         falltime=0.3,
         lookahead=0.0,
         knee=0.0,
         outputAmp=True,
     )
-    keep.append(reduction)
+    envelope = pyo.Sig(db_to_amp(threshold_db)) / hold
+    reduction = pyo.Compress(
+        envelope,
+        thresh=threshold_db - 0.01,
+        ratio=1000.0,
+        risetime=LOOKAHEAD_S / 6.0,
+        falltime=0.02,
+        lookahead=0.0,
+        knee=0.0,
+        outputAmp=True,
+    )
+    keep.extend([hold, envelope, reduction])
     clamp = db_to_amp(ceiling_dbtp - CLAMP_MARGIN_DB)
     outputs = []
     for s in staged:
