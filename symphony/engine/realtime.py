@@ -1,0 +1,205 @@
+"""Realtime driver: the same graph and applier, played on JACK or PortAudio.
+
+The engine runs in a process of its own (`EngineProcess`), because pyo holds
+the GIL for every audio block and any other Python work in its process ruins
+latency (DESIGN.md, fact 2). Control changes arrive through a bounded queue
+as (target, value) pairs; the per-block hook drains what is there without
+ever waiting, so a stalled or crashed control side leaves the sound playing
+on its last values.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue
+import time
+from dataclasses import dataclass
+from multiprocessing.synchronize import Event as EventType
+from pathlib import Path
+from typing import Any, Literal
+
+from symphony.engine.graph import build_graph
+from symphony.engine.hook import ControlApplier
+from symphony.engine.pyo_import import load_pyo
+from symphony.errors import SymphonyError
+from symphony.mapping.layout import ControlLayout
+
+AudioBackend = Literal["jack", "portaudio"]
+MAX_CHANGES_PER_BLOCK = 512  # bounded work per block, whatever floods the queue
+
+
+@dataclass(frozen=True)
+class RealtimeOptions:
+    audio: AudioBackend = "jack"
+    device: str | None = None  # PortAudio output device, by case-insensitive substring
+    client_name: str = "symphony"
+    buffer: int | None = None  # frames; default: the performance's block size
+
+
+def _portaudio_device(pyo: Any, wanted: str) -> int:
+    names, indexes = pyo.pa_get_output_devices()
+    for name, index in zip(names, indexes, strict=False):
+        if wanted.lower() in str(name).lower():
+            return int(index)
+    listing = ", ".join(str(n) for n in names) or "none"
+    raise SymphonyError(
+        f"no audio output device matching '{wanted}'", where="portaudio", expected=listing
+    )
+
+
+class QueueHook:
+    """Per-block hook: drain pending changes (never blocking), tick the master gain."""
+
+    def __init__(self, applier: ControlApplier, changes: Any) -> None:
+        self.applier = applier
+        self.changes = changes
+        self.block = 0
+
+    def __call__(self) -> None:
+        get = self.changes.get_nowait
+        apply = self.applier.apply
+        for _ in range(MAX_CHANGES_PER_BLOCK):
+            try:
+                target, value = get()
+            except queue.Empty:
+                break
+            apply(target, value)
+        self.applier.tick_master()
+        self.block += 1
+
+
+def run_engine(
+    performance_path: str,
+    options: RealtimeOptions,
+    changes: Any,
+    ready: EventType,
+    stop: EventType,
+    seed: int,
+    errors: Any,
+) -> None:
+    """Body of the engine process; a failure to start is reported to the parent."""
+    try:
+        _play(performance_path, options, changes, ready, stop, seed)
+    except Exception as exc:
+        errors.put(str(exc) if isinstance(exc, SymphonyError) else f"{type(exc).__name__}: {exc}")
+        raise SystemExit(2) from None
+
+
+def _play(
+    performance_path: str,
+    options: RealtimeOptions,
+    changes: Any,
+    ready: EventType,
+    stop: EventType,
+    seed: int,
+) -> None:
+    from symphony.performance.loader import load_performance
+
+    performance = load_performance(Path(performance_path))
+    spec = performance.spec
+    layout = ControlLayout(spec, performance.patches)
+    initial = layout.initial_values(spec, spec.output)
+    pyo = load_pyo()
+    out = spec.output
+    kwargs: dict[str, Any] = {}
+    if options.audio == "jack":
+        kwargs["jackname"] = options.client_name
+    server = pyo.Server(
+        sr=out.sample_rate,
+        nchnls=out.channels,
+        buffersize=options.buffer or out.block_size,
+        duplex=0,
+        audio=options.audio,
+        **kwargs,
+    )
+    server.setVerbosity(1)
+    if options.audio == "jack":
+        server.setJackAuto(False, False)
+    elif options.device is not None:
+        server.setOutputDevice(_portaudio_device(pyo, options.device))
+    server.boot()
+    if not server.getIsBooted():
+        hint = " (is the JACK server running?)" if options.audio == "jack" else ""
+        raise SymphonyError(f"the {options.audio} audio backend did not start{hint}", where="engine")
+    if options.audio == "jack":
+        server.setJackOutputPortNames([f"out_{i + 1}" for i in range(out.channels)])
+    server.setGlobalSeed(seed)
+    graph = build_graph(pyo, spec, performance.patches, layout, initial, out.sample_rate, seed)
+    for channel, signal in enumerate(graph.master.outputs):
+        signal.out(chnl=channel)
+    block_seconds = (options.buffer or out.block_size) / out.sample_rate
+    applier = ControlApplier(
+        graph.setters,
+        [t.param.low for t in layout.targets],
+        [t.param.high for t in layout.targets],
+        initial,
+        [t.name for t in layout.targets],
+        graph.master_gain_index,
+        out.max_gain_rise_db_per_s * block_seconds,
+    )
+    server.setCallback(QueueHook(applier, changes))
+    server.start()
+    ready.set()
+    try:
+        stop.wait()
+    finally:
+        server.stop()
+        server.shutdown()
+
+
+class EngineProcess:
+    """Start the realtime engine in its own process and send it control changes."""
+
+    def __init__(
+        self, performance_path: Path, options: RealtimeOptions | None = None, seed: int = 0
+    ) -> None:
+        ctx = mp.get_context("spawn")
+        self.changes: Any = ctx.Queue(maxsize=65536)
+        self.ready = ctx.Event()
+        self.stopping = ctx.Event()
+        self.errors: Any = ctx.Queue()
+        self.process = ctx.Process(
+            target=run_engine,
+            args=(
+                str(performance_path),
+                options or RealtimeOptions(),
+                self.changes,
+                self.ready,
+                self.stopping,
+                seed,
+                self.errors,
+            ),
+            name="symphony-engine",
+            daemon=True,
+        )
+        self.dropped = 0
+
+    def start(self, timeout: float = 20.0) -> None:
+        """Start the engine and wait until it plays; raise its own error if it cannot."""
+        self.process.start()
+        deadline = time.monotonic() + timeout
+        while not self.ready.wait(0.05):
+            failed = not self.process.is_alive()
+            if failed or time.monotonic() > deadline:
+                try:
+                    reason = self.errors.get(timeout=1.0 if failed else 0.0)
+                except queue.Empty:
+                    reason = f"the audio engine did not start within {timeout:g} s"
+                self.stop()
+                raise SymphonyError(reason, where="engine")
+
+    def send(self, target: int, value: float) -> bool:
+        """Queue one change; if the engine is behind, drop it rather than wait."""
+        try:
+            self.changes.put_nowait((int(target), float(value)))
+            return True
+        except queue.Full:
+            self.dropped += 1
+            return False
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.stopping.set()
+        self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout)
