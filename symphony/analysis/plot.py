@@ -50,6 +50,7 @@ _PARTICIPANT_COLOURS = (
     "#e5c07b",
     "#5e81ac",
 )
+_CROWD_COLOURS = ("#5e81ac", "#88c0d0", "#8fbcbb", "#a3be8c", "#ebcb8b")
 _COLLECTIVE_COLOURS = ("#ebcb8b", "#a3be8c", "#b48ead", "#d08770", "#81a1c1", "#bf616a")
 _SYNCHRONY_COLOUR = "#88c0d0"
 
@@ -166,7 +167,13 @@ def _feature_label(name: str) -> str:
 
 
 def _format_value(v: float) -> str:
-    return f"{v:.3g}" if math.isfinite(v) else "n/a"
+    """Three significant digits without scientific notation for the usual ranges (2470, 0.835)."""
+    if not math.isfinite(v):
+        return "n/a"
+    if v == 0 or not 1e-3 <= abs(v) < 1e6:
+        return f"{v:.3g}"
+    decimals = max(0, 2 - math.floor(math.log10(abs(v))))
+    return f"{v:.{decimals}f}"
 
 
 def _format_clock(seconds: float) -> str:
@@ -183,16 +190,16 @@ def _participant_style(n: int) -> tuple[list[str], float, float]:
     if n <= len(_PARTICIPANT_COLOURS):
         colours = list(_PARTICIPANT_COLOURS[:n])
     else:
-        from matplotlib import colormaps
-        from matplotlib.colors import to_hex
+        from matplotlib.colors import LinearSegmentedColormap, to_hex
 
-        cmap = colormaps["viridis"]  # skip its darkest third: invisible on the dark panels
-        colours = [to_hex(cmap(0.3 + 0.7 * i / max(n - 1, 1))) for i in range(n)]
+        # A calm blue-to-sage ramp: enough to follow one line, quiet as a crowd.
+        cmap = LinearSegmentedColormap.from_list("crowd", _CROWD_COLOURS)
+        colours = [to_hex(cmap(i / max(n - 1, 1))) for i in range(n)]
     if n <= 4:
         return colours, 1.2, 0.9
     if n <= 10:
         return colours, 0.9, 0.75
-    return colours, 0.6, max(0.15, min(0.5, 2.5 / math.sqrt(n)))
+    return colours, 0.6, max(0.15, min(0.5, 2.0 / math.sqrt(n)))
 
 
 def _style_axes(ax: Axes) -> None:
@@ -270,6 +277,10 @@ def _draw_participant_panel(
     grid = _common_grid([t for t, _ in series])
     if len(series) >= 2 and len(grid):
         stacked = np.vstack([_resample(t, v, grid) for t, v in series])
+        # Only where at least half the group has data: a "median" of the one
+        # person who joined first, or who is left during a drop-out, would jump.
+        enough = np.sum(np.isfinite(stacked), axis=0) >= math.ceil(len(series) / 2)
+        stacked[:, ~enough] = np.nan
         median = _nanmedian(stacked)
         if len(series) >= 3:
             with warnings.catch_warnings():
@@ -277,7 +288,9 @@ def _draw_participant_panel(
                 q1, q3 = np.nanpercentile(stacked, [25, 75], axis=0)
             gd, q1d = _decimate(grid, q1)
             _, q3d = _decimate(grid, q3)
-            ax.fill_between(gd / 60.0, q1d, q3d, color=_MEDIAN, alpha=0.10, lw=0, zorder=3)
+            ax.fill_between(
+                gd / 60.0, q1d, q3d, color=_MEDIAN, alpha=0.14, lw=0, zorder=3, label="middle 50 %"
+            )
         gd, md = _decimate(grid, median)
         ax.plot(gd / 60.0, md, color=_MEDIAN, lw=2.2, zorder=4, label="group median")
         drawn.append(md)
@@ -305,7 +318,7 @@ def _draw_collective_panel(
         if not unit_scale:
             lo, hi = (float(np.nanmin(v)), float(np.nanmax(v))) if np.isfinite(v).any() else (0, 1)
             v = (v - lo) / (hi - lo) if hi > lo else np.where(np.isfinite(v), 0.5, np.nan)
-            label = f"{label} [{_format_value(lo)}…{_format_value(hi)}]"
+            label = f"{label} [{_format_value(lo)} → {_format_value(hi)}]"
         td, vd = _decimate(times, v)
         if name in sync_names:
             colour = _SYNCHRONY_COLOUR if i == 0 else _COLLECTIVE_COLOURS[i % 6]
@@ -388,7 +401,7 @@ def _draw_automation_panel(
         ax.text(
             1.005,
             i,
-            f"{_format_value(lo)} … {_format_value(hi)}",
+            f"{_format_value(lo)} → {_format_value(hi)}",
             transform=transform,
             fontsize=font,
             color=_MUTED_TEXT,
@@ -400,7 +413,13 @@ def _draw_automation_panel(
     for i in range(1, len(names)):
         if layers[i] != layers[i - 1]:
             ax.axhline(i - 0.5, color=_BACKGROUND, linewidth=1.5, zorder=2)
-    ax.set_ylabel("automation\n(row min → max)", fontsize=10)
+    ax.set_title(
+        "parameter automation · each row scaled from its own min to max (native range at right)",
+        loc="left",
+        fontsize=9.5,
+        color=_MUTED_TEXT,
+        pad=4,
+    )
 
 
 def _no_data(ax: Axes) -> None:
@@ -431,7 +450,38 @@ def plot_performance(
     scenes: Sequence[tuple[float, str]],
     title: str,
 ) -> None:
-    """Write a stacked overview PNG of a performance.
+    """Write a stacked overview PNG of a performance (see `performance_figure`).
+
+    The parent folder is created if needed, so a render can drop the plot
+    next to its audio without preparing anything.
+    """
+    fig = performance_figure(
+        times_by_participant=times_by_participant,
+        participant_features=participant_features,
+        collective_times=collective_times,
+        collective_features=collective_features,
+        automation_times=automation_times,
+        automation=automation,
+        scenes=scenes,
+        title=title,
+    )
+    path = Path(path_png)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, facecolor=fig.get_facecolor())
+
+
+def performance_figure(
+    *,
+    times_by_participant: Mapping[str, npt.ArrayLike],
+    participant_features: Mapping[str, Mapping[str, npt.ArrayLike]],
+    collective_times: npt.ArrayLike | None,
+    collective_features: Mapping[str, npt.ArrayLike],
+    automation_times: npt.ArrayLike | None,
+    automation: Mapping[str, npt.ArrayLike],
+    scenes: Sequence[tuple[float, str]],
+    title: str,
+) -> Figure:
+    """Build the overview figure (Agg, no pyplot state) without saving it.
 
     Panels, top to bottom, all on one time axis in minutes:
     one per participant feature (heart rate first, then breath, arousal,
@@ -441,6 +491,7 @@ def plot_performance(
     row per ``layer.param``, normalised per row with the native range printed
     at the right. Scene starts are dashed lines through every panel, named
     above the top one. Any group of inputs may be empty; its panel is left out.
+    Returned separately from saving so tests and notebooks can inspect it.
     """
     import matplotlib
 
@@ -479,7 +530,7 @@ def plot_performance(
     if x_max <= x_min:
         x_max = x_min + 1.0
 
-    height = max(12.0, 1.45 * sum(weight for _, weight in panels) + 2.0)
+    height = max(12.0, 1.3 * sum(weight for _, weight in panels) + 2.0)  # grow only if crowded
     with matplotlib.rc_context(
         {
             "font.size": 10,
@@ -496,7 +547,7 @@ def plot_performance(
             1,
             sharex=True,
             squeeze=False,
-            gridspec_kw={"height_ratios": [w for _, w in panels], "hspace": 0.12},
+            gridspec_kw={"height_ratios": [w for _, w in panels], "hspace": 0.16},
         )
         axes: list[Axes] = list(axes_grid[:, 0])
         fig.subplots_adjust(left=0.13, right=0.87, top=1.0 - 1.15 / height, bottom=0.6 / height)
@@ -526,31 +577,34 @@ def plot_performance(
         _draw_scenes(axes, scenes, x_max)
         _label_scenes(axes[0], scenes, x_min, x_max)
         if panels[0][0].startswith("feature:"):
-            _participant_legend(fig, axes[0], participants)
+            _participant_legend(axes[0], participants)
 
         bottom = axes[-1]
         bottom.set_xlim(x_min, x_max)
         bottom.xaxis.set_major_locator(MaxNLocator(nbins=14, steps=[1, 2, 2.5, 5, 10]))
         bottom.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _format_clock(v * 60.0)))
         bottom.set_xlabel("time (min:s)", fontsize=10)
-        for ax in axes:
-            ax.yaxis.set_label_coords(-0.075, 0.5)
+        for ax, (kind, _) in zip(axes, panels, strict=True):
+            if kind != "automation":  # its row names take the label's place
+                ax.yaxis.set_label_coords(-0.075, 0.5)
 
         duration = _format_clock((x_max - x_min) * 60.0)
         subtitle = f"{len(participants)} participant{'s' if len(participants) != 1 else ''}"
         subtitle += f"  ·  {duration}  ·  {len(scenes)} scene{'s' if len(scenes) != 1 else ''}"
         fig.text(0.13, 1.0 - 0.35 / height, title, fontsize=17, color=_TEXT, weight="bold")
         fig.text(0.13, 1.0 - 0.62 / height, subtitle, fontsize=10.5, color=_MUTED_TEXT)
-        _save(fig, path_png)
+        return fig
 
 
-def _participant_legend(fig: Figure, ax: Axes, participants: Sequence[str]) -> None:
+def _participant_legend(ax: Axes, participants: Sequence[str]) -> None:
     """Named lines for small groups; for large ones just say how to read the lines."""
+    from matplotlib.lines import Line2D
+
     handles, labels = ax.get_legend_handles_labels()
     if len(participants) > _LEGEND_MAX_PARTICIPANTS:
-        keep = [i for i, label in enumerate(labels) if label == "group median"]
-        handles = [handles[i] for i in keep]
-        labels = [f"group median ({len(participants)} participants, IQR shaded)" for _ in keep]
+        keep = [i for i, label in enumerate(labels) if label in ("group median", "middle 50 %")]
+        handles = [Line2D([], [], color=_MUTED_TEXT, lw=0.8)] + [handles[i] for i in keep]
+        labels = [f"{len(participants)} participants"] + [labels[i] for i in keep]
     if not handles:
         return
     legend = ax.legend(
@@ -566,9 +620,3 @@ def _participant_legend(fig: Figure, ax: Axes, participants: Sequence[str]) -> N
     for line in legend.get_lines():
         line.set_alpha(1.0)
         line.set_linewidth(max(line.get_linewidth(), 1.5))
-
-
-def _save(fig: Figure, path_png: str | Path) -> None:
-    path = Path(path_png)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, facecolor=fig.get_facecolor())

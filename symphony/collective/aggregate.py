@@ -38,6 +38,9 @@ COLLECTIVE_FEATURES: dict[str, FeatureInfo] = {
     )
 }
 
+# Features that are positions in a cycle: they wrap from 1 to 0.
+CYCLIC_FEATURES = frozenset({"breath_phase"})
+
 # Features summarised by the weighted median; phases need circular statistics.
 MEDIAN_FEATURES = ("heart_rate", "hrv_rmssd", "breath_rate", "breath_depth", "arousal", "relaxation")
 

@@ -23,7 +23,10 @@ from symphony.mapping.layout import ControlLayout
 from symphony.mapping.schedule import Schedule
 from symphony.performance.schema import PerformanceSpec
 
-FORMATS = {".wav": (0, 1), ".flac": (5, 1), ".aif": (1, 1), ".aiff": (1, 1)}  # (format, 24-bit)
+# pyo's (format, sample type) for what it writes itself: 24-bit WAV or AIFF. The
+# libsndfile bundled in pyo's wheel has no FLAC encoder, so FLAC is written by
+# pyo as a 24-bit WAV next to the target and transcoded when the render ends.
+FORMATS = {".wav": (0, 1), ".flac": (0, 1), ".aif": (1, 1), ".aiff": (1, 1)}
 
 
 def check_output_path(out_path: Path) -> None:
@@ -38,6 +41,19 @@ def check_output_path(out_path: Path) -> None:
         raise SymphonyError(f"cannot create the output folder: {exc}", where=out_path) from None
     if out_path.is_dir():
         raise SymphonyError("output is a folder", where=out_path, expected="a file name")
+
+
+def transcode(source: Path, target: Path, block: int = 1 << 16) -> None:
+    """Copy an audio file into the format its target name asks for, block by block."""
+    import soundfile as sf
+
+    with sf.SoundFile(source) as src:
+        with sf.SoundFile(
+            target, "w", samplerate=src.samplerate, channels=src.channels, subtype="PCM_24"
+        ) as dst:
+            for chunk in src.blocks(blocksize=block, dtype="int32"):
+                dst.write(chunk)
+    source.unlink()
 
 
 @dataclass(frozen=True)
@@ -82,8 +98,9 @@ def render_offline(
     try:
         server.setGlobalSeed(seed)
         fileformat, sampletype = FORMATS[suffix]
+        pyo_path = out_path.with_name(out_path.name + ".partial.wav") if suffix == ".flac" else out_path
         server.recordOptions(
-            dur=duration, filename=str(out_path), fileformat=fileformat, sampletype=sampletype
+            dur=duration, filename=str(pyo_path), fileformat=fileformat, sampletype=sampletype
         )
         graph = build_graph(pyo, spec, patches, layout, initial, out.sample_rate, seed)
         for channel, signal in enumerate(graph.master.outputs):
@@ -115,6 +132,8 @@ def render_offline(
         server.setCallback(hook)
         started = time.perf_counter()
         server.start()  # returns when the offline render is complete
+        if pyo_path != out_path:
+            transcode(pyo_path, out_path)
         wall = time.perf_counter() - started
         if progress is not None:
             progress(1.0)

@@ -2,21 +2,23 @@
 
 The fiducial point is the steepest point of the systolic upstroke (the peak
 of the band-passed PPG's slope): it is sharper than the rounded systolic
-peak and unaffected by the dicrotic wave, and it is known about 0.1 s after
-it happens, which keeps the heartbeat layer of the soundscape tight. The
-event is reported at the (sub-sample) time of that steepest point corrected
-for the filter's group delay, so event times lie slightly in the past of the
-moment they are emitted.
+peak and unaffected by the dicrotic wave, and it is confirmed about 0.15 s
+after it happens (when the slope has fallen back), which keeps the heartbeat
+layer of the soundscape tight. The event is reported at the (sub-sample)
+time of that steepest point corrected for the filter's group delay, so event
+times lie slightly in the past of the moment they are emitted.
 
-Candidates are slope bumps above a noise-relative floor; a candidate is a
-beat when it is tall compared with recent beats, outside the refractory
-period and the signal is good around it. Heart rate comes from the last two
-accepted inter-beat intervals; intervals that jump more than 30 % from the
-recent median (missed or extra beats) are not used.
+Candidates are slope bumps above a floor that follows the slope's typical
+size (see `LevelTracker`); a candidate is a beat when it is tall compared
+with recent beats, outside the refractory period, and the signal is good
+around it. Heart rate is beat-to-beat (60 / the last inter-beat interval,
+which is what RSA-driven music wants); intervals that jump more than 30 %
+from the recent median (missed or extra beats) are not used.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -28,6 +30,7 @@ from symphony.features.stream import (
     Array,
     BoolArray,
     EmaBank,
+    LevelTracker,
     ema_debias,
     hold_invalid,
     last_index,
@@ -35,20 +38,23 @@ from symphony.features.stream import (
     repeat_runs,
 )
 
-_BAND = (0.5, 8.0)  # Hz: pulse shape, without breathing wander or hiss
-_REFRACTORY = 0.3  # s: no two beats closer than this (200 bpm)
+_BAND = (0.5, 4.0)  # Hz: the pulse upstroke, without breathing wander or hiss
+_REFRACTORY = 0.3  # s: no two beats closer than this (200 bpm) ...
+_REFRACTORY_IBI = 0.6  # ... nor closer than this part of the recent interval (dicrotic wave),
+_REFRACTORY_MAX = 0.45  # ... capped, so a run of missed beats cannot lock us at half rate
 _MIN_IBI, _MAX_IBI = 0.3, 2.0
 _IBI_JUMP = 0.3  # relative change to the recent median that marks a missed/extra beat
 _STALE = 3.0  # s without a good beat before heart rate is no longer trusted
 _FLAT_RUN = 0.25  # s of identical samples = flat line
 _SETTLE = 1.0  # s after bad samples before beats are believed again
-_CAND_FACTOR = 1.5  # candidate floor, in geometric-RMS units of the slope
-_PEAK_FRACTION = 0.4  # a beat's slope peak must reach this part of recent beats
+_CAND_FACTOR = 2.0  # candidate floor, in geometric-RMS units of the slope
+_PEAK_FRACTION = 0.5  # a beat's slope peak must reach this part of recent beats
 _ARTIFACT_FACTOR = 3.5  # ... and stay below this multiple of them
 _MAX_SEGMENT = 0.35  # s: a slope bump longer than this is motion, not a pulse
 _LOG_FLOOR = 1e-20  # added to slope power before log; far below any real sensor's noise
-_LOG_RATIO_HIGH = np.log(30.0)  # short vs long slope power: above = motion artefact
+_LOG_RATIO_HIGH = np.log(10.0)  # recent vs reference slope power: above = motion artefact
 _LOG_RATIO_LOW = np.log(1.0 / 100.0)  # ... below = signal vanished
+_RELEARN = 15  # 1 s blocks of a new level before it is accepted as the norm
 
 
 @dataclass
@@ -59,6 +65,7 @@ class _Segment:
     best_n: int
     best: float
     left: float
+    right: float  # NaN while the sample after the best has not arrived
     ok: bool
 
 
@@ -76,11 +83,12 @@ class HeartState:
     run_value: float = np.nan
     run: int = 0
     last_bad: int = -(10**9)
-    y_prev: float = 0.0
+    y_prev: Array = field(default_factory=lambda: np.zeros(2))
     d_prev: float = 0.0
     above_prev: bool = False
     seg: _Segment | None = None
     emas: EmaBank | None = None
+    level: LevelTracker | None = None
     peaks: deque[float] = field(default_factory=lambda: deque(maxlen=8))
     last_beat_t: float = -np.inf
     last_beat_n: int = -(10**9)
@@ -101,10 +109,26 @@ def new_heart_state(fs: float, start: float, first: Array) -> HeartState:
     zi = np.asarray(sosfilt_zi(sos)) * x0
     # Group delay of the band-pass around the upstroke's frequency content.
     b, a = butter(2, _BAND, btype="bandpass", fs=fs)
-    delay = float(group_delay((b, a), w=[3.0], fs=fs)[1][0]) / fs
-    emas = EmaBank(fs, {"short": 1.0, "mid": 3.0, "long": 20.0, "long_w": 20.0, "q": 2.0})
+    # The slope (y[n] - y[n-2]) / 2 belongs to sample n - 1: one more sample of delay.
+    delay = (float(group_delay((b, a), w=[3.0], fs=fs)[1][0]) + 1.0) / fs
+    emas = EmaBank(fs, {"short": 1.0, "q": 2.0})
+    level = LevelTracker(
+        block=max(1, round(fs)),
+        alpha=0.1,
+        up=_LOG_RATIO_HIGH,
+        down=_LOG_RATIO_LOW,
+        relearn=_RELEARN,
+    )
     return HeartState(
-        fs=fs, start=start, sos=sos, zi=zi, delay=delay, emas=emas, last_raw=np.array([x0])
+        fs=fs,
+        start=start,
+        sos=sos,
+        zi=zi,
+        delay=delay,
+        emas=emas,
+        level=level,
+        last_raw=np.array([x0]),
+        y_prev=np.zeros(2),  # the primed filter's output is zero
     )
 
 
@@ -116,6 +140,7 @@ class HeartChunk:
     rmssd: Array
     quality: Array
     beats: Array
+    emitted: Array  # global sample index at which each beat was confirmed
 
 
 def process_heart(state: HeartState, x: Array) -> HeartChunk:
@@ -130,21 +155,20 @@ def process_heart(state: HeartState, x: Array) -> HeartChunk:
     state.last_bad = int(last_bad[-1]) if m else state.last_bad
 
     y, state.zi = sosfilt(state.sos, filled, zi=state.zi)
-    d = np.diff(y, prepend=state.y_prev)
-    state.y_prev = float(y[-1]) if m else state.y_prev
+    yy = np.concatenate((state.y_prev, y))
+    d = 0.5 * (yy[2:] - yy[:-2])
+    state.y_prev = yy[-2:]
     lp = np.log(d * d + _LOG_FLOOR)
-    mask = signal_ok.astype(np.float64)
     short = state.emas.run("short", lp) / ema_debias(n0 + m, m, state.emas.alpha("short"))
-    mid = state.emas.run("mid", lp) / ema_debias(n0 + m, m, state.emas.alpha("mid"))
-    long_num = state.emas.run("long", lp * mask)
-    long_den = state.emas.run("long_w", mask)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        long = long_num / long_den
-        ratio = np.where(long_den > 0, short - long, 0.0)
-    amp_ok = (ratio < _LOG_RATIO_HIGH) & (ratio > _LOG_RATIO_LOW)
+    assert state.level is not None
+    ref = state.level.update(lp, signal_ok)
+    with np.errstate(invalid="ignore"):
+        dev = short - ref
+    amp_ok = (dev < _LOG_RATIO_HIGH) & (dev > _LOG_RATIO_LOW)
     settled = (np.arange(n0, n0 + m) - last_bad) >= _SETTLE * fs
     ok = signal_ok & settled & amp_ok
-    thr = _CAND_FACTOR * np.exp(0.5 * mid)
+    # The candidate floor follows the slope's typical size (robust to bursts).
+    thr = np.where(np.isfinite(ref), _CAND_FACTOR * np.exp(0.5 * ref), np.inf)
 
     hr0, rmssd0 = state.hr, state.rmssd
     beats, emit_at, snaps = _find_beats(state, d, thr, ok)
@@ -155,7 +179,7 @@ def process_heart(state: HeartState, x: Array) -> HeartChunk:
     age = (np.arange(n0, n0 + m) - _latest(emit_at, n0, m, state)) / fs
     quality = np.where(age < _STALE, q, 0.0)
     state.last_beat_n = int(emit_at[-1]) if emit_at.size else state.last_beat_n
-    return HeartChunk(hr=hr, rmssd=rmssd, quality=quality, beats=beats)
+    return HeartChunk(hr=hr, rmssd=rmssd, quality=quality, beats=beats, emitted=emit_at)
 
 
 def _latest(emit_at: Array, n0: int, m: int, state: HeartState) -> Array:
@@ -169,38 +193,49 @@ def _latest(emit_at: Array, n0: int, m: int, state: HeartState) -> Array:
 def _find_beats(
     state: HeartState, d: Array, thr: Array, ok: BoolArray
 ) -> tuple[Array, Array, Array]:
-    """Beat times (s), the global sample index confirming each, and (hr, rmssd) after each."""
-    fs, n0, m = state.fs, state.n, d.size
+    """Beat times (s), the global sample index confirming each, and (hr, rmssd) after each.
+
+    Slope bumps are the runs of samples above the candidate floor; a bump
+    may start in an earlier chunk (`state.seg`), so its running best and the
+    best's neighbours (for sub-sample timing) are carried along.
+    """
+    n0, m = state.n, d.size
     above = d > thr
     prev = np.concatenate(([state.above_prev], above[:-1])) if m else above
-    rises = np.flatnonzero(above & ~prev)
-    falls = np.flatnonzero(~above & prev)
-    dd = np.concatenate(([state.d_prev], d))  # dd[i + 1] == d[i]
+    rises = np.flatnonzero(above & ~prev).tolist()
+    falls = np.flatnonzero(~above & prev).tolist()
+    left_of = np.concatenate(([state.d_prev], d[:-1])) if m else d  # d[j - 1]
+    right_of = np.concatenate((d[1:], [np.nan])) if m else d  # d[j + 1], unknown at the end
     times: list[float] = []
     emitted: list[tuple[int, float, float]] = []
+
+    def bump(start_n: int, lo: int, hi: int) -> _Segment:
+        j = lo + int(np.argmax(d[lo:hi]))
+        return _Segment(
+            start_n, n0 + j, float(d[j]), float(left_of[j]), float(right_of[j]), bool(ok[j])
+        )
+
     seg = state.seg
     fi = 0
     if seg is not None:
         # Continue the bump left open by the previous chunk.
-        end = int(falls[0]) if falls.size else m
-        fi = 1 if falls.size else 0
+        if np.isnan(seg.right) and m:
+            seg.right = float(d[0])
+        end = falls[0] if falls else m
+        fi = 1 if falls else 0
         if end > 0:
-            j = int(np.argmax(d[:end]))
-            if d[j] > seg.best:
-                seg = _Segment(seg.start, n0 + j, float(d[j]), float(dd[j]), bool(ok[j]))
-        if falls.size:
-            right = float(dd[seg.best_n - n0 + 2]) if seg.best_n - n0 + 2 <= m else np.nan
-            _close(state, seg, n0 + end, right, bool(ok[end]), times, emitted)
+            new = bump(seg.start, 0, end)
+            seg = new if new.best > seg.best else seg
+        if falls:
+            _close(state, seg, n0 + end, bool(ok[end]), times, emitted)
             seg = None
     for r in rises:
-        r = int(r)
-        while fi < falls.size and falls[fi] <= r:
+        while fi < len(falls) and falls[fi] <= r:
             fi += 1
-        end = int(falls[fi]) if fi < falls.size else m
-        j = r + int(np.argmax(d[r:end]))
-        seg = _Segment(n0 + r, n0 + j, float(d[j]), float(dd[j]), bool(ok[j]))
+        end = falls[fi] if fi < len(falls) else m
+        seg = bump(n0 + r, r, end)
         if end < m:
-            _close(state, seg, n0 + end, float(dd[j + 2]), bool(ok[end]), times, emitted)
+            _close(state, seg, n0 + end, bool(ok[end]), times, emitted)
             seg = None
             fi += 1
     state.seg = seg
@@ -215,23 +250,30 @@ def _close(
     state: HeartState,
     seg: _Segment,
     end_n: int,
-    right: float,
     ok_end: bool,
     times: list[float],
     emitted: list[tuple[int, float, float]],
 ) -> None:
     """Decide whether a finished slope bump was a heartbeat."""
     fs = state.fs
-    t = state.start + (seg.best_n + parabolic_offset(seg.left, seg.best, right)) / fs - state.delay
+    t = (
+        state.start
+        + (seg.best_n + parabolic_offset(seg.left, seg.best, seg.right)) / fs
+        - state.delay
+    )
     if not (seg.ok and ok_end) or (end_n - seg.start) > _MAX_SEGMENT * fs:
         return
     if t - state.last_beat_t > _STALE:
         state.peaks.clear()  # after a gap, relearn how tall beats are
     if state.peaks:
-        ref = float(np.median(state.peaks))
+        ref = _median(list(state.peaks))
         if seg.best < _PEAK_FRACTION * ref or seg.best > _ARTIFACT_FACTOR * ref:
             return
-    if t - state.last_beat_t < _REFRACTORY:
+    recent = list(state.ibis)[-5:]
+    refractory = _REFRACTORY
+    if recent:
+        refractory = min(max(_REFRACTORY, _REFRACTORY_IBI * _median(recent)), _REFRACTORY_MAX)
+    if t - state.last_beat_t < refractory:
         return
     state.peaks.append(seg.best)
     _accept_interval(state, t - state.last_beat_t)
@@ -248,7 +290,7 @@ def _accept_interval(state: HeartState, ibi: float) -> None:
         return
     recent = list(state.ibis)[-5:]
     if len(recent) >= 3:
-        med = float(np.median(recent))
+        med = _median(recent)
         if abs(ibi - med) > _IBI_JUMP * med:
             state.rejects += 1
             if state.rejects >= 4:
@@ -257,10 +299,18 @@ def _accept_interval(state: HeartState, ibi: float) -> None:
             return
     state.rejects = 0
     state.ibis.append(ibi)
-    ibis = np.asarray(state.ibis)
-    state.hr = float(60.0 / np.mean(ibis[-2:]))
-    if ibis.size >= 5:
-        state.rmssd = float(1000.0 * np.sqrt(np.mean(np.diff(ibis) ** 2)))
+    state.hr = 60.0 / ibi
+    if len(state.ibis) >= 5:
+        ibis = list(state.ibis)
+        sq = [(b - a) ** 2 for a, b in itertools.pairwise(ibis)]
+        state.rmssd = 1000.0 * (sum(sq) / len(sq)) ** 0.5
+
+
+def _median(values: list[float]) -> float:
+    """Median of a short list; plain Python is many times faster than numpy here."""
+    v = sorted(values)
+    h = len(v) // 2
+    return v[h] if len(v) % 2 else 0.5 * (v[h - 1] + v[h])
 
 
 def _step_values(at: Array, values: Array, before: float, n0: int, m: int) -> Array:

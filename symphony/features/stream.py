@@ -32,7 +32,13 @@ def ema_alpha(tau: float, fs: float) -> float:
 
 
 def ema(x: Array, alpha: float, zi: Array) -> tuple[Array, Array]:
-    """One-pole low-pass along the last axis, continuing from `zi` (shape (..., 1))."""
+    """One-pole low-pass along the last axis, continuing from `zi` (shape (..., 1)).
+
+    An empty chunk returns `zi` untouched: scipy's lfilter returns garbage
+    final conditions for empty input.
+    """
+    if x.shape[-1] == 0:
+        return x.copy(), zi
     y, zf = lfilter([alpha], [1.0, alpha - 1.0], x, axis=-1, zi=zi)
     return np.asarray(y), np.asarray(zf)
 
@@ -50,8 +56,10 @@ def ema_debias(n_end: int, count: int, alpha: float) -> Array:
 
 def last_index(mask: BoolArray, n0: int, previous: int) -> IntArray:
     """Global index of the latest True at or before each sample (or `previous`)."""
+    if not mask.any():
+        return np.full(mask.size, previous, dtype=np.int64)
     idx = np.where(mask, np.arange(n0, n0 + mask.size), previous)
-    out: IntArray = np.maximum.accumulate(idx) if idx.size else idx.astype(np.int64)
+    out: IntArray = np.maximum.accumulate(idx)
     return out
 
 
@@ -65,6 +73,8 @@ def hold_invalid(x: Array, valid: BoolArray, last: Array) -> tuple[Array, Array]
     n = x.shape[-1]
     if n == 0:
         return x.copy(), last
+    if valid.all():
+        return x, x[..., -1:].copy()
     pos = np.where(valid, np.arange(n), -1)
     pos = np.maximum.accumulate(pos, axis=-1)
     taken = np.take_along_axis(x, np.maximum(pos, 0), axis=-1)
@@ -132,14 +142,91 @@ class EmaBank:
 
 
 def parabolic_offset(left: float, mid: float, right: float) -> float:
-    """Sub-sample position of a peak from its two neighbours (in samples, -0.5..0.5)."""
+    """Sub-sample position of a peak from its two neighbours (in samples, -0.5..0.5).
+
+    Plain floats: this runs once per heartbeat, where numpy scalars are slow.
+    """
     den = left - 2.0 * mid + right
-    if not np.isfinite(den) or den >= 0.0:
+    if not den < 0.0:  # also catches NaN
         return 0.0
-    return float(np.clip(0.5 * (left - right) / den, -0.5, 0.5))
+    return min(0.5, max(-0.5, 0.5 * (left - right) / den))
 
 
 def logistic(z: Array) -> Array:
     """Map a deviation (in 'typical spreads') to 0..1; 0 deviation gives 0.5."""
     out: Array = 0.5 * (1.0 + np.tanh(0.5 * z))
     return out
+
+
+@dataclass
+class LevelTracker:
+    """A robust running reference of a signal's log power, updated block by block.
+
+    Thresholds that scale with the signal (beat candidates, breath
+    hysteresis) need a reference level that a burst of motion or a railed
+    stretch cannot inflate for minutes, yet one that does accept a lasting
+    change (a re-seated sensor). So: each block of `block` samples yields the
+    median log power of its good samples; blocks within (`down`, `up`) of
+    the reference pull it with weight `alpha`; deviating blocks are ignored,
+    unless `relearn` of them come in a row, in which case the new level is
+    taken as the reference. Blocks are aligned to the global sample index and
+    summarised only once complete (the partial block is kept), so the result
+    does not depend on chunking.
+    """
+
+    block: int
+    alpha: float
+    up: float
+    down: float
+    relearn: int
+    warmup: int = 3  # first blocks are always learnt: nothing to compare them with yet
+    ref: float = np.nan
+    run: int = 0
+    learnt: int = 0
+    partial: Array = field(default_factory=lambda: np.zeros(0))
+    partial_ok: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    def update(self, lp: Array, ok: BoolArray) -> Array:
+        """Reference in force at each sample: as of the last block completed before it."""
+        values = np.concatenate((self.partial, lp))
+        oks = np.concatenate((self.partial_ok, ok))
+        done = values.size // self.block
+        keep = done * self.block
+        refs = [self.ref]
+        if done:
+            for level in _block_medians(values[:keep], oks[:keep], self.block).tolist():
+                if level == level:  # NaN marks a block with too few good samples
+                    self._learn(level)
+                refs.append(self.ref)
+        self.partial, self.partial_ok = values[keep:], oks[keep:]
+        # Sample i of the chunk sits in block (i + len(old partial)) // block of `values`.
+        which = (np.arange(lp.size) + (values.size - lp.size)) // self.block
+        out: Array = np.asarray(refs)[which]
+        return out
+
+    def _learn(self, level: float) -> None:
+        if not np.isfinite(self.ref):
+            self.ref, self.learnt = level, 1
+            return
+        dev = level - self.ref
+        if self.learnt < self.warmup or self.down < dev < self.up:
+            # A plain average of the first blocks, then exponential forgetting.
+            self.learnt += 1
+            self.ref += max(self.alpha, 1.0 / self.learnt) * dev
+            self.run = 0
+            return
+        self.run += 1
+        if self.run >= self.relearn:
+            self.ref, self.run, self.learnt = level, 0, 1
+
+
+def _block_medians(values: Array, ok: BoolArray, block: int) -> Array:
+    """Median of the good samples of each block; NaN when fewer than half are good."""
+    rows = np.where(ok, values, np.inf).reshape(-1, block)
+    rows.sort(axis=1)
+    count = ok.reshape(-1, block).sum(axis=1)
+    lo = np.maximum((count - 1) // 2, 0)
+    hi = np.minimum(count // 2, block - 1)
+    r = np.arange(rows.shape[0])
+    med: Array = 0.5 * (rows[r, lo] + rows[r, hi])
+    return np.where(2 * count >= block, med, np.nan)

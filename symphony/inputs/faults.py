@@ -16,8 +16,8 @@ import numpy as np
 
 from symphony.inputs.recording import ParticipantRecording, Signal
 
-FaultKind = Literal["nan", "flat", "railed", "spikes"]
-FAULT_KINDS: tuple[FaultKind, ...] = ("nan", "flat", "railed", "spikes")
+FaultKind = Literal["nan", "flat", "railed", "spikes", "inf"]
+FAULT_KINDS: tuple[FaultKind, ...] = ("nan", "flat", "railed", "spikes", "inf")
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,9 @@ def apply_fault(signal: Signal, start: float, end: float, kind: FaultKind) -> No
         region[...] = rail
     elif kind == "spikes":
         region[..., ::7] = 1e30
+    elif kind == "inf":
+        region[..., ::2] = np.inf
+        region[..., 1::2] = -np.inf
     else:
         raise ValueError(f"unknown fault kind {kind!r}")
 

@@ -79,7 +79,9 @@ class _Profile:
 _PROFILES: dict[str, _Profile] = {
     "calm": _Profile(-4.0, 0.8, 0.0, 0.0, 1.15, 4.0, 1.6, 1.2, 0.7, 1.0, -0.04, 0.1, 0.0, 0.15),
     "aroused": _Profile(20.0, 1.4, 0.0, 0.0, 0.85, 1.5, 0.5, 0.8, 1.9, 8.0, 0.10, 0.2, 0.2, 0.9),
-    "together": _Profile(-3.0, 0.6, 1.0, 0.4, 1.35, 8.0, 1.3, 1.3, 0.8, 1.5, -0.02, 0.05, 0.0, 0.25),
+    "together": _Profile(
+        -3.0, 0.6, 1.0, 0.15, 1.35, 8.0, 1.3, 1.3, 0.8, 1.5, -0.02, 0.05, 0.0, 0.25
+    ),
     "restless": _Profile(8.0, 1.1, 0.0, 0.0, 0.9, 2.0, 0.7, 1.0, 1.3, 4.0, 0.03, 1.0, 4.0, 0.6),
 }
 _PARAM_NAMES = tuple(_Profile.__dataclass_fields__)
@@ -105,9 +107,11 @@ def simulate_group(
         if change.state not in STATES:
             raise ValueError(f"unknown state {change.state!r}; expected one of {STATES}")
     rates = rates or SignalRates()
-    t_ctrl = np.arange(int(round(duration * rates.resp))) / rates.resp
+    t_ctrl = np.arange(round(duration * rates.resp)) / rates.resp
     weights = state_weights(t_ctrl, script)
-    params = {name: col for name, col in zip(_PARAM_NAMES, (weights @ _PROFILE_MATRIX).T, strict=True)}
+    params = {
+        name: col for name, col in zip(_PARAM_NAMES, (weights @ _PROFILE_MATRIX).T, strict=True)
+    }
     group = np.random.default_rng([seed, _GROUP_STREAM])
     group_phase = group.random() + _GROUP_BREATH_HZ * t_ctrl
     return [
@@ -195,7 +199,7 @@ def _draw_person(rng: np.random.Generator) -> _Person:
         eda0=float(np.exp(rng.uniform(np.log(1.5), np.log(10.0)))),
         alpha0=rng.uniform(0.7, 1.4),
         reactivity=rng.uniform(0.8, 1.2),
-        group_offset=rng.uniform(-0.03, 0.03),
+        group_offset=rng.uniform(-0.08, 0.08),
         alpha_hz=rng.uniform(9.0, 11.0),
     )
 
@@ -251,7 +255,7 @@ def _breath_phase(
     rate = rate * np.exp(0.06 * _smooth_noise(rng, t.size, fs, 15.0))
     rate = rate * np.exp(0.35 * p["irregular"] * _smooth_noise(rng, t.size, fs, 2.5))
     offset = rng.random() + np.concatenate(([0.0], np.cumsum(rate[:-1] - _GROUP_BREATH_HZ) / fs))
-    step = max(1, int(round(fs / 4.0)))
+    step = max(1, round(fs / 4.0))
     coarse = np.arange(0, t.size, step)
     pull = p["coupling"][coarse] * 0.5 / np.pi
     base = offset[coarse].tolist()
@@ -286,7 +290,7 @@ def _heart_rate(
 
 def _beat_times(rng: np.random.Generator, t: Array, hr: Array, fs: float, duration: float) -> Array:
     """Beat times from integrating the heart rate, with a few ms of beat-to-beat jitter."""
-    tf = np.arange(int(round(duration * fs))) / fs
+    tf = np.arange(round(duration * fs)) / fs
     cycles = np.cumsum(np.interp(tf, t, hr) / 60.0) / fs + rng.random()
     k = np.floor(cycles)
     cross = np.flatnonzero(np.diff(k) > 0)
@@ -319,7 +323,7 @@ def _ppg(
     duration: float,
 ) -> Array:
     """PPG: a pulse whose *foot* arrives at each beat time, on a wandering baseline."""
-    n = int(round(duration * fs))
+    n = round(duration * fs)
     tf = np.arange(n) / fs
     # The foot is 2.9 rise-widths before the systolic peak; place the shape's t=0 there.
     foot_lead = 0.13 - 2.9 * 0.045
@@ -347,6 +351,16 @@ def _resp(rng: np.random.Generator, phase: Array, depth: Array, fs: float) -> Ar
     return belt + 0.1 * _smooth_noise(rng, n, fs, 30.0) + 0.01 * rng.standard_normal(n)
 
 
+def _unit_gain(gain: Array, n_fft: int) -> Array:
+    """Scale a spectral gain so that irfft of unit complex noise has unit variance.
+
+    Analytic (each interior bin contributes 4 |g|^2 / n^2), which is cheaper
+    than measuring the standard deviation of a long signal.
+    """
+    out: Array = gain * (n_fft / 2.0) / np.sqrt(max(float(np.sum(gain * gain)), 1e-300))
+    return out
+
+
 def _band_noise(
     rng: np.random.Generator, n_fft: int, fs: float, center: float, width: float
 ) -> Array:
@@ -359,10 +373,10 @@ def _band_noise(
     lo, hi = np.searchsorted(freqs, [center - 4.0 * width, center + 4.0 * width])
     spectrum = np.zeros((4, freqs.size), dtype=np.complex128)
     shape = (4, int(hi - lo))
-    gain = np.exp(-0.5 * ((freqs[lo:hi] - center) / width) ** 2)
+    gain = _unit_gain(np.exp(-0.5 * ((freqs[lo:hi] - center) / width) ** 2), n_fft)
     spectrum[:, lo:hi] = (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) * gain
     x: Array = np.fft.irfft(spectrum, n=n_fft)
-    return x / np.maximum(x.std(axis=-1, keepdims=True), 1e-12)
+    return x
 
 
 def _eeg(
@@ -377,23 +391,22 @@ def _eeg(
 
     Oscillations are band-limited noise (so alpha comes in bursts on its own),
     scaled by the state's band strengths; alpha is strongest at the temporal
-    sites, blinks appear on the frontal ones.
+    sites, blinks appear on the frontal ones. The 1/f background and the
+    amplifier's white noise share one inverse FFT.
     """
-    n = int(round(duration * fs))
+    n = round(duration * fs)
     n_fft = n + (n % 2)
     freqs = np.fft.rfftfreq(n_fft, 1.0 / fs)
+    pink = _unit_gain(1.0 / np.sqrt(np.maximum(freqs, 0.5)), n_fft)
+    flat = _unit_gain(np.ones(freqs.size), n_fft)
     white = rng.standard_normal((4, freqs.size)) + 1j * rng.standard_normal((4, freqs.size))
-    pink_gain = 1.0 / np.sqrt(np.maximum(freqs, 0.5))
-    pink = np.fft.irfft(white * pink_gain, n=n_fft)
-    pink /= pink.std(axis=-1, keepdims=True)
+    x = np.fft.irfft(white * (8.0 * pink + 1.0 * flat), n=n_fft)
     tf = np.arange(n_fft) / fs
-    strength = {k: np.interp(tf, t, p[k]) for k in ("alpha", "theta", "beta")}
     site = np.array([0.7, 0.7, 1.0, 1.0])[:, None]
-    x = 8.0 * pink
-    alpha = _band_noise(rng, n_fft, fs, person.alpha_hz, 0.7)
-    x += 6.0 * person.alpha0 * site * strength["alpha"] * alpha
-    x += 4.0 * strength["theta"] * _band_noise(rng, n_fft, fs, 6.0, 1.0)
-    x += 2.5 * strength["beta"] * _band_noise(rng, n_fft, fs, 20.0, 4.0)
+    bands = (("alpha", person.alpha_hz, 0.7, 6.0 * person.alpha0 * site), ("theta", 6.0, 1.0, 4.0))
+    for key, center, width, scale in (*bands, ("beta", 20.0, 4.0, 2.5)):
+        strength = np.interp(tf, t, p[key])
+        x += (scale * strength) * _band_noise(rng, n_fft, fs, center, width)
     x = x[:, :n]
     blink_rate = 8.0 + 10.0 * p["arousal"]
     blinks = _poisson_times(rng, t, blink_rate)
@@ -402,7 +415,7 @@ def _eeg(
         shape = np.exp(-0.5 * ((s - 0.2) / 0.06) ** 2)
         blink = _add_shapes(n, blinks, shape, fs, rng.uniform(80.0, 200.0, blinks.size))
         x += np.array([1.0, 1.0, 0.1, 0.1])[:, None] * blink
-    out: Array = x + 1.0 * rng.standard_normal(x.shape)
+    out: Array = np.ascontiguousarray(x)
     return out
 
 
@@ -415,7 +428,7 @@ def _eda(
     duration: float,
 ) -> Array:
     """Skin conductance (microsiemens): drifting tonic level plus bi-exponential SCRs."""
-    n = int(round(duration * fs))
+    n = round(duration * fs)
     tf = np.arange(n) / fs
     slope = person.reactivity * np.interp(tf, t, p["tonic_slope"]) / 60.0
     relax = 1.0 / (fs * 600.0)  # the tonic level slowly returns to the person's own

@@ -66,12 +66,16 @@ def plot_render(result: RenderResult, png: Path, title: str) -> None:
         for name, values in plan.automation.items()
         if values.size and float(values.max() - values.min()) > 0.0
     }
+    # The synchronies, the room's state and its presence tell the story; the
+    # medians of the other features are already bold in their own panels.
+    shown = ("breath_sync", "heart_sync", "arousal", "relaxation", "presence")
+    collective = {k: plan.collective[k] for k in shown if k in plan.collective}
     plot_performance(
         png,
         times_by_participant=times_by_participant,
         participant_features=participant_features,
         collective_times=plan.times,
-        collective_features=plan.collective,
+        collective_features=collective,
         automation_times=plan.times,
         automation=automation,
         scenes=plan.scenes,

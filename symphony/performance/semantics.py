@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from symphony.collective.aggregate import COLLECTIVE_FEATURES
+from symphony.collective.aggregate import COLLECTIVE_FEATURES, CYCLIC_FEATURES
 from symphony.engine.patch import PatchSpec
 from symphony.errors import PerformanceError
 from symphony.mapping.layout import ControlLayout
@@ -93,6 +93,13 @@ def check_references(
                 _suggest(feature, sorted(COLLECTIVE_FEATURES)),
             )
         _check_target(m.target, None, layout, report, ("mappings", i, "target"))
+        if feature in CYCLIC_FEATURES and m.smoothing > 0:
+            raise report.fail(
+                f"'{m.source}' wraps from 1 to 0 each cycle; smoothing it would sweep "
+                "back through the whole cycle",
+                ("mappings", i, "smoothing"),
+                "smoothing = 0 (let the patch smooth the phase on the circle)",
+            )
         if m.mode == "set":
             p = layout.by_name[m.target].param
             for bound in m.out_range:

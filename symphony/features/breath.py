@@ -1,0 +1,277 @@
+"""Breathing rate, depth and a continuous breath phase from a respiration belt.
+
+The belt signal is band-passed (0.05-1 Hz) and its turning points are found
+with a hysteresis that scales with the recent breathing amplitude: a trough
+is the start of an inhale, a peak the start of the exhale. Each turning point
+is only *known* a moment after it happened (the signal has to turn back by
+the hysteresis first), so the phase is a model anchored on the last turning
+point: it advances at the recent cycle rate, is held just short of the next
+landmark when that is late, and jumps ahead when the landmark is confirmed.
+Within a cycle it therefore only rises, and it wraps to near zero when an
+inhale start is confirmed. Turning-point times are corrected for the
+band-pass filter's phase delay at the current breathing rate.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.signal import butter, freqz, sosfilt, sosfilt_zi
+
+from symphony.features.stream import (
+    ABSURD,
+    Array,
+    BoolArray,
+    EmaBank,
+    IntArray,
+    LevelTracker,
+    ema_debias,
+    hold_invalid,
+    last_index,
+    repeat_runs,
+)
+
+_HIGHPASS, _LOWPASS = 0.05, 1.0  # Hz: 3 to 60 breaths per minute
+_HYSTERESIS = 0.6  # of the typical |signal|: how far it must turn back to count
+_BLOCK, _LEVEL_TAU = 2.0, 30.0  # s: robust amplitude reference, block and time constant
+_SHORT = 4.0  # s: recent amplitude, compared with the reference
+_LOG_RATIO_HIGH = np.log(100.0)  # recent vs reference power: above = artefact
+_LOG_RATIO_LOW = np.log(1.0 / 1000.0)  # ... below = no breathing signal left
+_RELEARN = 20.0  # s of a new amplitude before it is accepted as the norm
+_LOG_FLOOR = 1e-20
+_MIN_HALF = 0.5  # s: shorter half-cycles are wobbles, not breaths
+_MAX_PERIOD = 20.0  # s: slower than 3/min is not breathing we can follow
+_FLAT_RUN = 1.0  # s of identical samples = flat line
+_SETTLE = 2.0  # s after bad samples before the breath is trusted again
+_DEFAULT_INHALE = 0.4  # inhale share of a cycle until we have measured it
+_HOLD = 1e-3  # how far short of a landmark a late phase is held
+
+
+@dataclass
+class _Model:
+    """The phase model as of the last confirmed turning point."""
+
+    kind: int  # 0: anchored on a trough (inhale start), 1: on a peak (exhale start)
+    anchor: float  # time (s) of that turning point
+    period: float  # expected cycle length (s)
+    inhale: float  # expected inhale share of the cycle
+    depth: float  # peak-to-trough amplitude of the last breaths
+
+
+@dataclass
+class BreathState:
+    """Everything needed to continue respiration processing with the next chunk."""
+
+    fs: float
+    start: float
+    n: int = 0
+    sos: Array = field(default_factory=lambda: np.zeros((0, 6)))
+    zi: Array = field(default_factory=lambda: np.zeros((0, 2)))
+    delay_f_list: list[float] = field(default_factory=list)
+    delay_s_list: list[float] = field(default_factory=list)
+    last_raw: Array = field(default_factory=lambda: np.zeros(1))
+    run_value: float = np.nan
+    run: int = 0
+    last_bad: int = -(10**9)
+    emas: EmaBank | None = None
+    level: LevelTracker | None = None
+    rising: bool = True
+    ext_value: float = 0.0
+    ext_n: int = 0
+    turns: deque[tuple[int, float, float]] = field(default_factory=lambda: deque(maxlen=9))
+    model: _Model | None = None
+    last_turn_n: int = -(10**9)
+
+
+def new_breath_state(fs: float, start: float, first: Array) -> BreathState:
+    """Fresh state for a belt at `fs` Hz whose first valid sample `first` is at `start` s."""
+    x0 = float(np.ravel(first)[0])
+    hp = butter(1, _HIGHPASS, btype="highpass", fs=fs, output="sos")
+    lp = butter(2, _LOWPASS, btype="lowpass", fs=fs, output="sos")
+    sos = np.vstack([hp, lp])
+    zi = np.asarray(sosfilt_zi(sos)) * x0
+    freqs = np.geomspace(0.03, 1.0, 64)
+    _, h = freqz(*_ba(sos), worN=freqs, fs=fs)
+    phase = np.unwrap(np.angle(h))
+    delay = -phase / (2.0 * np.pi * freqs)  # phase delay: how late a sinusoid's extremum is
+    emas = EmaBank(fs, {"short": _SHORT, "q": 2.0})
+    level = LevelTracker(
+        block=max(1, round(_BLOCK * fs)),
+        alpha=_BLOCK / _LEVEL_TAU,
+        up=_LOG_RATIO_HIGH,
+        down=_LOG_RATIO_LOW,
+        relearn=int(np.ceil(_RELEARN / _BLOCK)),
+    )
+    return BreathState(
+        fs=fs,
+        start=start,
+        sos=sos,
+        zi=zi,
+        delay_f_list=freqs.tolist(),
+        delay_s_list=delay.tolist(),
+        last_raw=np.array([x0]),
+        emas=emas,
+        level=level,
+    )
+
+
+def _ba(sos: Array) -> tuple[Array, Array]:
+    b, a = np.array([1.0]), np.array([1.0])
+    for row in sos:
+        b, a = np.convolve(b, row[:3]), np.convolve(a, row[3:])
+    return b, a
+
+
+@dataclass
+class BreathChunk:
+    """Per-sample outputs for one chunk."""
+
+    rate: Array  # breaths/min
+    phase: Array  # 0..1
+    depth: Array  # belt units, peak to trough
+    quality: Array
+
+
+def process_breath(state: BreathState, x: Array) -> BreathChunk:
+    """Consume one chunk of raw respiration; `state` is updated in place."""
+    fs, n0, m = state.fs, state.n, x.size
+    assert state.emas is not None
+    valid: BoolArray = np.isfinite(x) & (np.abs(x) < ABSURD)
+    filled, state.last_raw = hold_invalid(x, valid, state.last_raw)
+    runs, state.run_value, state.run = repeat_runs(filled, state.run_value, state.run)
+    signal_ok = valid & (runs < _FLAT_RUN * fs)
+    last_bad = last_index(~signal_ok, n0, state.last_bad)
+    state.last_bad = int(last_bad[-1]) if m else state.last_bad
+    y, state.zi = sosfilt(state.sos, filled, zi=state.zi)
+    lp = np.log(y * y + _LOG_FLOOR)
+    assert state.level is not None
+    ref = state.level.update(lp, signal_ok)
+    short = state.emas.run("short", lp) / ema_debias(n0 + m, m, state.emas.alpha("short"))
+    with np.errstate(invalid="ignore"):
+        dev = short - ref
+    amp_ok = (dev < _LOG_RATIO_HIGH) & (dev > _LOG_RATIO_LOW)
+    hyst = np.where(np.isfinite(ref), _HYSTERESIS * np.exp(0.5 * ref), np.inf)
+
+    model0, last_turn0 = state.model, state.last_turn_n
+    snaps = _turning_points(state, y, hyst, signal_ok & amp_ok)
+    idx = np.arange(n0, n0 + m)
+    pos = np.searchsorted(np.array([s[0] for s in snaps], dtype=np.int64), idx, side="right") - 1
+    models = [model0] + [s[1] for s in snaps]
+    turn_n = np.array([last_turn0] + [s[0] for s in snaps], dtype=np.float64)
+    rate, phase, depth = _evaluate(models, pos + 1, state.start + idx / fs)
+    state.n = n0 + m
+
+    settled = (idx - last_bad) >= _SETTLE * fs
+    ok = (signal_ok & settled & amp_ok).astype(np.float64)
+    q = state.emas.run("q", ok) / ema_debias(n0 + m, m, state.emas.alpha("q"))
+    since_turn = (idx - turn_n[pos + 1]) / fs
+    period = np.where(np.isfinite(rate), 60.0 / np.where(rate > 0, rate, 1.0), _MAX_PERIOD)
+    fresh = since_turn < np.minimum(1.5 * period, _MAX_PERIOD)
+    return BreathChunk(rate=rate, phase=phase, depth=depth, quality=np.where(fresh, q, 0.0))
+
+
+def _turning_points(
+    state: BreathState, y: Array, hyst: Array, ok: BoolArray
+) -> list[tuple[int, _Model]]:
+    """Run the hysteresis over the chunk; return (confirming sample, new model) per turn.
+
+    A plain loop: it runs at the belt's low rate, and the hysteresis is an
+    inherently sequential decision.
+    """
+    snaps: list[tuple[int, _Model]] = []
+    n0 = state.n
+    rising, ext_v, ext_n = state.rising, state.ext_value, state.ext_n
+    for i, (v, h, good) in enumerate(zip(y.tolist(), hyst.tolist(), ok.tolist(), strict=True)):
+        if rising:
+            if v > ext_v:
+                ext_v, ext_n = v, n0 + i
+                continue
+            if v >= ext_v - h:
+                continue
+        else:
+            if v < ext_v:
+                ext_v, ext_n = v, n0 + i
+                continue
+            if v <= ext_v + h:
+                continue
+        # The signal has turned back far enough: ext_n was a peak (rising) or a trough.
+        if good and _accept_turn(state, 1 if rising else 0, ext_n, ext_v):
+            assert state.model is not None
+            snaps.append((n0 + i, state.model))
+            state.last_turn_n = n0 + i
+        rising = not rising
+        ext_v, ext_n = v, n0 + i
+    state.rising, state.ext_value, state.ext_n = rising, ext_v, ext_n
+    return snaps
+
+
+def _accept_turn(state: BreathState, kind: int, n: int, value: float) -> bool:
+    """Record a turning point; update the model once a full cycle has been seen."""
+    fs = state.fs
+    prev = state.model
+    period_guess = prev.period if prev is not None else 4.0
+    delay = _phase_delay(state, 1.0 / period_guess)
+    t = state.start + n / fs - delay
+    if state.turns and t - state.turns[-1][1] < _MIN_HALF:
+        return False
+    if state.turns and state.turns[-1][0] == kind:
+        state.turns.pop()  # two of a kind: a hidden half-cycle; keep the newer one
+    state.turns.append((kind, t, value))
+    turns = list(state.turns)
+    periods = [b[1] - a[1] for a, b in zip(turns[:-2], turns[2:], strict=True)]
+    periods = [p for p in periods if p < _MAX_PERIOD][-4:]
+    if not periods:
+        return False
+    shares = [
+        (pk[1] - tr[1]) / (nx[1] - tr[1])
+        for tr, pk, nx in zip(turns[:-2], turns[1:-1], turns[2:], strict=True)
+        if tr[0] == 0 and nx[1] > tr[1]
+    ][-4:]
+    depths = [abs(b[2] - a[2]) for a, b in itertools.pairwise(turns)][-2:]
+    state.model = _Model(
+        kind=kind,
+        anchor=t,
+        period=_median(periods),
+        inhale=min(0.8, max(0.2, _median(shares))) if shares else _DEFAULT_INHALE,
+        depth=sum(depths) / len(depths),
+    )
+    return True
+
+
+def _median(values: list[float]) -> float:
+    v = sorted(values)
+    h = len(v) // 2
+    return v[h] if len(v) % 2 else 0.5 * (v[h - 1] + v[h])
+
+
+def _phase_delay(state: BreathState, freq: float) -> float:
+    """The band-pass filter's phase delay (s) at `freq`, from the table (plain floats)."""
+    f, d = state.delay_f_list, state.delay_s_list
+    if freq <= f[0]:
+        return d[0]
+    if freq >= f[-1]:
+        return d[-1]
+    i = bisect.bisect_right(f, freq)
+    u = (freq - f[i - 1]) / (f[i] - f[i - 1])
+    return d[i - 1] + u * (d[i] - d[i - 1])
+
+
+def _evaluate(models: list[_Model | None], which: IntArray, t: Array) -> tuple[Array, Array, Array]:
+    """Rate, phase and depth at times `t`, each from the model `models[which[i]]`."""
+    nan = np.nan
+    rows = [
+        (m.kind, m.anchor, m.period, m.inhale, m.depth) if m else (0, nan, nan, nan, nan)
+        for m in models
+    ]
+    table = np.asarray(rows, dtype=np.float64)[which]
+    kind, anchor, period, inhale, depth = table.T
+    elapsed = (t - anchor) / period
+    on_inhale = np.minimum(elapsed, inhale - _HOLD)
+    on_exhale = np.minimum(inhale + elapsed, 1.0 - _HOLD)
+    phase = np.where(kind == 0, on_inhale, on_exhale)
+    phase = np.clip(phase, 0.0, 1.0 - _HOLD)
+    return 60.0 / period, phase, depth

@@ -1,0 +1,239 @@
+"""One incoming signal kind of one participant: chunks in, frame-aligned values out.
+
+`SignalStream` is the bookkeeping shared by all kinds: it accepts chunks of
+any size, fills gaps with NaN (so a gap is *bad signal*, not a time warp),
+drops samples it has already seen, starts the kind's processor at the first
+valid sample, and samples the processor's per-sample outputs at the frame
+clock (frame k at k / rate seconds: the value after the last sample at or
+before that time). Frames are handed over with `take`, which also reports
+frames this stream cannot vouch for as missing (NaN values, quality 0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from symphony.features.breath import new_breath_state, process_breath
+from symphony.features.eda import new_eda_state, process_eda
+from symphony.features.eeg import new_eeg_state, process_eeg
+from symphony.features.heart import new_heart_state, process_heart
+from symphony.features.stream import ABSURD, Array, frame_positions
+from symphony.inputs.recording import Signal
+
+_MAX_FILL = 60.0  # s: a longer gap restarts the stream instead of being filled with NaN
+_PIECE = 30.0  # s: gaps are filled in pieces of at most this, to bound temporary memory
+_MAX_PENDING = 600.0  # s of frames kept for a caller who does not pull; older ones are dropped
+_MAX_BEATS = 2048  # beat events kept for a caller who does not pull
+
+# Per-sample outputs of one chunk: values by name, beat (time, confirming sample) pairs.
+Outputs = tuple[dict[str, Array], Array, Array]
+Processor = Callable[[Array], Outputs]
+
+
+def _heart(fs: float, start: float, first: Array) -> Processor:
+    state = new_heart_state(fs, start, first)
+
+    def run(x: Array) -> Outputs:
+        c = process_heart(state, x)
+        return {"hr": c.hr, "rmssd": c.rmssd, "q_heart": c.quality}, c.beats, c.emitted
+
+    return run
+
+
+def _breath(fs: float, start: float, first: Array) -> Processor:
+    state = new_breath_state(fs, start, first)
+
+    def run(x: Array) -> Outputs:
+        c = process_breath(state, x)
+        values = {"breath_rate": c.rate, "breath_phase": c.phase, "breath_amp": c.depth}
+        return {**values, "q_resp": c.quality}, _NONE, _NONE
+
+    return run
+
+
+def _eeg(fs: float, start: float, first: Array) -> Processor:
+    state = new_eeg_state(fs, first)
+
+    def run(x: Array) -> Outputs:
+        c = process_eeg(state, x)
+        return {"eeg_ratio": c.ratio, "q_eeg": c.quality}, _NONE, _NONE
+
+    return run
+
+
+def _eda(fs: float, start: float, first: Array) -> Processor:
+    state = new_eda_state(fs, first)
+
+    def run(x: Array) -> Outputs:
+        c = process_eda(state, x)
+        return {"eda_level": c.level, "eda_activity": c.activity, "q_eda": c.quality}, _NONE, _NONE
+
+    return run
+
+
+_NONE = np.zeros(0)
+PROCESSORS: dict[str, Callable[[float, float, Array], Processor]] = {
+    "ppg": _heart,
+    "resp": _breath,
+    "eeg": _eeg,
+    "eda": _eda,
+}
+OUTPUT_NAMES: dict[str, tuple[str, ...]] = {
+    "ppg": ("hr", "rmssd", "q_heart"),
+    "resp": ("breath_rate", "breath_phase", "breath_amp", "q_resp"),
+    "eeg": ("eeg_ratio", "q_eeg"),
+    "eda": ("eda_level", "eda_activity", "q_eda"),
+}
+
+
+def missing_value(name: str) -> float:
+    """What a frame holds when a stream has nothing to say: quality 0, else unknown."""
+    return 0.0 if name.startswith("q_") else np.nan
+
+
+@dataclass
+class SignalStream:
+    """Chunks of one signal kind in, frame-aligned per-kind values out."""
+
+    kind: str
+    rate: float  # frames per second
+    fs: float = 0.0
+    channels: int = 0
+    t0: float = 0.0  # time of global sample 0
+    n: int = 0  # samples received (including gap fill)
+    k_next: int = 0  # next frame this stream will complete
+    processor: Processor | None = None
+    pending: list[tuple[int, dict[str, Array]]] = field(default_factory=list)
+    beats: list[tuple[Array, Array]] = field(default_factory=list)  # (times, emit times)
+    started: bool = False
+    proc_start: int = 0  # stream sample index of the processor's first sample
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return OUTPUT_NAMES[self.kind]
+
+    @property
+    def end_time(self) -> float:
+        """Time of the next sample we have not received."""
+        return self.t0 + self.n / self.fs if self.fs else -np.inf
+
+    def push(self, signal: Signal) -> None:
+        """Consume a chunk continuing this stream (gaps filled, overlaps dropped)."""
+        data = np.asarray(signal.data, dtype=np.float64)
+        data = data.reshape(-1, data.shape[-1]) if data.ndim > 1 else data
+        if not self.started:
+            self._begin(signal, data)
+        if signal.rate != self.fs or _width(data) != self.channels:
+            raise ValueError(
+                f"{self.kind}: chunk at {signal.rate} Hz x {_width(data)} channels continues "
+                f"a stream at {self.fs} Hz x {self.channels} channels"
+            )
+        offset = round((signal.start - self.t0) * self.fs) - self.n
+        if offset > _MAX_FILL * self.fs:
+            self._restart(signal.start)
+            offset = 0
+        while offset > 0:
+            piece = min(offset, int(_PIECE * self.fs))
+            self._consume(np.full((*data.shape[:-1], piece), np.nan))
+            offset -= piece
+        if offset < 0:
+            data = data[..., -offset:]
+        if data.shape[-1]:
+            self._consume(data)
+
+    def _begin(self, signal: Signal, data: Array) -> None:
+        self.fs = float(signal.rate)
+        self.channels = _width(data)
+        self.t0 = float(signal.start)
+        self.started = True
+        self.k_next = self._first_frame(self.t0)
+
+    def _restart(self, start: float) -> None:
+        """After a long silence, begin again rather than filling hours with NaN."""
+        self.t0, self.n, self.processor = float(start), 0, None
+        self.k_next = max(self.k_next, self._first_frame(self.t0))
+
+    def _first_frame(self, t: float) -> int:
+        k = int(np.floor(t * self.rate)) - 1
+        while np.floor((k / self.rate - t) * self.fs + 1e-6) < 0:
+            k += 1
+        return max(k, 0)
+
+    def _consume(self, x: Array) -> None:
+        m = x.shape[-1]
+        values = self._values(x)
+        positions = frame_positions(self.k_next, self.t0, self.fs, self.n + m, self.rate)
+        local = positions - self.n
+        if positions.size:
+            frames = {name: v[local] for name, v in values.items()}
+            self.pending.append((self.k_next, frames))
+            self.k_next += positions.size
+            self._drop_old_frames()
+        self.n += m
+
+    def _drop_old_frames(self) -> None:
+        """Keep at most `_MAX_PENDING` seconds of unpulled frames (bounded memory)."""
+        oldest = self.k_next - int(_MAX_PENDING * self.rate)
+        if self.pending and self.pending[0][0] < oldest:
+            self.take(oldest, oldest)
+    def _values(self, x: Array) -> dict[str, Array]:
+        """Per-sample outputs; samples before the first valid one are unknown."""
+        m = x.shape[-1]
+        out = {name: np.full(m, missing_value(name)) for name in self.names}
+        start = 0
+        if self.processor is None:
+            good = np.isfinite(x) & (np.abs(x) < ABSURD)
+            good_any = good.any(axis=0) if x.ndim > 1 else good
+            if not good_any.any():
+                return out
+            start = int(np.argmax(good_any))
+            t_start = self.t0 + (self.n + start) / self.fs
+            self.processor = PROCESSORS[self.kind](self.fs, t_start, x[..., start])
+            self.proc_start = self.n + start
+        values, beats, emitted = self.processor(x[..., start:])
+        for name, v in values.items():
+            out[name][start:] = v
+        if beats.size:
+            # The processor counts samples from its own start; convert to stream time.
+            self.beats.append((beats, self.t0 + (self.proc_start + emitted) / self.fs))
+            if sum(b[0].size for b in self.beats) > _MAX_BEATS:
+                self.beats = [(b[0][-_MAX_BEATS:], b[1][-_MAX_BEATS:]) for b in [_join(self.beats)]]
+        return out
+
+    def take(self, k_from: int, k_to: int) -> dict[str, Array]:
+        """Values for frames [k_from, k_to); frames not (yet) covered are missing."""
+        size = max(k_to - k_from, 0)
+        out = {name: np.full(size, missing_value(name)) for name in self.names}
+        keep: list[tuple[int, dict[str, Array]]] = []
+        for k0, frames in self.pending:
+            k1 = k0 + len(next(iter(frames.values())))
+            lo, hi = max(k0, k_from), min(k1, k_to)
+            if hi > lo:
+                for name in self.names:
+                    out[name][lo - k_from : hi - k_from] = frames[name][lo - k0 : hi - k0]
+            if k1 > k_to:
+                cut = max(k_to - k0, 0)
+                keep.append((k0 + cut, {nm: v[cut:] for nm, v in frames.items()}))
+        self.pending = keep
+        return out
+
+    def take_beats(self, until: float) -> Array:
+        """Beat times confirmed at or before `until`, oldest first."""
+        if not self.beats:
+            return _NONE
+        times, emitted = _join(self.beats)
+        ready = emitted <= until + 1e-9
+        self.beats = [(times[~ready], emitted[~ready])] if (~ready).any() else []
+        out: Array = times[ready]
+        return out
+
+
+def _width(data: Array) -> int:
+    return int(data.shape[0]) if data.ndim > 1 else 1
+
+
+def _join(beats: list[tuple[Array, Array]]) -> tuple[Array, Array]:
+    return np.concatenate([b[0] for b in beats]), np.concatenate([b[1] for b in beats])
