@@ -114,20 +114,36 @@ def main() -> None:
         sym_out, bare_out = str(Path(tmp) / "symphony.wav"), str(Path(tmp) / "bare.wav")
         symphony, bare = [], []
         for _ in range(args.runs):
-            bare.append(run(BARE_RUN.format(demo=str(DEMO), out=bare_out, root=str(ROOT),
-                                            duration=args.duration)))
-            symphony.append(run(SYMPHONY_RUN.format(demo=str(DEMO), out=sym_out,
-                                                    duration=args.duration,
-                                                    participants=args.participants)))
+            bare.append(
+                run(
+                    BARE_RUN.format(
+                        demo=str(DEMO), out=bare_out, root=str(ROOT), duration=args.duration
+                    )
+                )
+            )
+            symphony.append(
+                run(
+                    SYMPHONY_RUN.format(
+                        demo=str(DEMO),
+                        out=sym_out,
+                        duration=args.duration,
+                        participants=args.participants,
+                    )
+                )
+            )
     best_sym = min(symphony, key=lambda r: r["wall"])
     best_bare = min(bare, key=lambda r: r["wall"])
     d = args.duration
-    print(f"demo render, {d:g} s of audio, {args.participants} simulated participants, "
-          f"best of {args.runs} runs each")
+    print(
+        f"demo render, {d:g} s of audio, {args.participants} simulated participants, "
+        f"best of {args.runs} runs each"
+    )
     print()
     print("| run | wall time (s) | speed (x real time) | ratio to bare pyo |")
     print("|---|---:|---:|---:|")
-    print(f"| bare pyo, same layers | {best_bare['wall']:.1f} | {d / best_bare['wall']:.1f} | 1.00 |")
+    print(
+        f"| bare pyo, same layers | {best_bare['wall']:.1f} | {d / best_bare['wall']:.1f} | 1.00 |"
+    )
     print(
         f"| symphony render | {best_sym['wall']:.1f} | {d / best_sym['wall']:.1f} | "
         f"{best_sym['wall'] / best_bare['wall']:.2f} |"

@@ -1,9 +1,10 @@
 """Breath: a wordless choir and the air around it, swelling with the group's breathing.
 
-What it is: two choir groups (left and right, or opposite sides of a ring)
-sing an open D chord (A3 D4 F#4 A4 E5, transposed with ``root``) on soft
-sawtooth-like voices through three vowel formants, over band-passed "air"
-noise, in a shared reverb.
+What it is: two choir groups (left and right, or alternate speakers around a
+ring) sing an open D chord (A3 D4 F#4 A4 E5 as harmonics 3 4 5 6 9 of
+``root``) on soft sawtooth-like wavetable voices, each group two sub-choirs
+drifting independently, through three vowel formants, over band-passed "air"
+noise, in a shared Freeverb.
 
 How it reacts: the breath ``phase`` (0 = start of inhale) drives a swell that
 is loudest a third of the way into the cycle (the top of the inhale) and
@@ -15,16 +16,16 @@ the breath noise takes over. ``brightness`` opens formants, air band and the
 final low-pass; ``root`` transposes the chord (73.42 Hz = D, the drone's
 default root), ``level`` is the layer's gain.
 
-Why: the phase wraps from 1 to 0 at every inhale and the engine smooths it
-with a short SigTo, so a wrap makes the smoothed value sweep back through the
-whole cycle in a few tens of milliseconds. The patch therefore never uses the
-raw phase: it turns it into a point on the unit circle (cos, sin of 2*pi*phase),
-low-passes that point at 0.8 Hz and re-normalises it. A sweep through the whole
-circle averages to almost nothing in that filter, so the wrap (or any jump of
-a whole cycle) is inaudible, while a real breath (a cycle of seconds) passes
-with ~0.2 s of lag. The swell is a sinusoid of that smoothed angle, so it is
-continuous across the wrap by construction. Formants rather than pitch carry
-the inhale, keeping the chord consonant with the drone at every moment.
+Why: the phase wraps from 1 to 0 at every inhale, and the engine's SigTo
+then glides the smoothed value back down through the whole cycle in a
+fraction of a second. So the patch never uses the raw phase as a level or a
+pitch: it freezes the phase while it runs backwards (the glide after a wrap
+is ignored), turns it into a point on the unit circle (cos, sin of
+2*pi*phase), low-passes that point at 0.8 Hz and re-normalises it. The swell
+is the cosine of that smoothed angle to the peak: continuous across the wrap
+by construction, deaf to a whole-cycle jump in either direction, and only
+~0.2 s behind a real breath. Formants rather than pitch carry the inhale, and
+just intonation on the root means choir and drone never beat.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from symphony.engine.patch import PatchContext
 
 PARAMS = (
     Param("phase", 0.0, 1.0, 0.0, "cycle", "linear", 0.05, "breath phase, 0 = inhale start"),
-    Param("depth", 0.0, 1.0, 0.7, "", "linear", 1.0, "how far the swell moves with breath"),
+    Param("depth", 0.0, 1.0, 0.8, "", "linear", 1.0, "how far the swell moves with breath"),
     Param("sync", 0.0, 1.0, 0.5, "", "linear", 2.0, "group synchrony: clear choir vs breathy"),
     Param("brightness", 0.0, 1.0, 0.5, "", "linear", 1.5, "formant and air brightness"),
     Param("root", 55.0, 110.0, 73.42, "Hz", "exp", 4.0, "key of the chord (73.42 Hz = D)"),
@@ -55,7 +56,7 @@ _PEAK_AT = 0.33  # where in the cycle the swell peaks (top of the inhale)
 _CIRCLE_HZ = 0.8  # low-pass of the phase point on the unit circle
 # Vowel formants, "oo" at rest to "ah" at the top of the inhale: (F_oo, F_ah, q, gain).
 _FORMANTS = ((300.0, 730.0, 5.0, 1.0), (870.0, 1090.0, 7.0, 0.7), (2240.0, 2440.0, 10.0, 0.3))
-_OUT_GAIN = 0.45
+_OUT_GAIN = 0.5
 
 
 def chord_table(seed: int, harmonics: tuple[float, ...], gains: tuple[float, ...]) -> list[float]:
@@ -72,7 +73,7 @@ def chord_table(seed: int, harmonics: tuple[float, ...], gains: tuple[float, ...
     for h, g in zip(harmonics, gains, strict=True):
         m = 1
         while h * m <= 170:
-            k = int(round(h * m))
+            k = round(h * m)
             spectrum[k] = spectrum.get(k, 0.0) + g / m**1.15
             m += 1
     x = np.arange(size) * (2.0 * np.pi / size)
@@ -115,17 +116,21 @@ def build(ctx: PatchContext) -> Any:
 
     u = breath_swell(ctx, ctx.param("phase"))
     # The choir swell never closes fully; the air is mostly the inhale itself.
-    choir_amp = (u - 1.0) * depth * 0.85 + 1.0
-    choir_mul = choir_amp * (sync * 0.75 + 0.25)
+    choir_amp = (u - 1.0) * depth * 0.9 + 1.0
+    # An open "ah" passes weaker partials than "oo" (about 4 dB): make up for it so
+    # the vowel colours the swell instead of cancelling it.
+    vowel_gain = u * 0.65 + 1.0
+    choir_mul = choir_amp * vowel_gain * (sync * 0.75 + 0.25)
     air_amp = u * u * depth + (depth * -0.35 + 0.35)
     air_mul = air_amp * (sync * -0.7 + 1.0)
     bb = bright * bright
-    ctx.keep(choir_amp, choir_mul, air_amp, air_mul, bb)
+    ctx.keep(choir_amp, vowel_gain, choir_mul, air_amp, air_mul, bb)
 
-    # Two groups (streams 0 and 1: left/right, or opposite sides of a ring), each
-    # singing the chord as two sub-choirs drifting independently. Out of sync the
-    # groups detune apart (up to ~19 cents) and wander more.
-    spread = sync * -0.011 + 0.0122
+    # Two groups (streams 0 and 1: left/right, or alternate speakers of a ring),
+    # each singing the chord as two sub-choirs drifting independently. In sync the
+    # groups are within 3 cents of each other; out of sync they detune apart (up to
+    # 21 cents, a wide chorus) and wander more.
+    spread = sync * -0.005 + 0.006
     wobble = sync * -0.002 + 0.003
     ctx.keep(spread, wobble)
     subs = []
@@ -158,7 +163,7 @@ def build(ctx: PatchContext) -> Any:
     # Stereo: group 0 left, group 1 right. A ring: the groups alternate speaker by
     # speaker (a stream list longer than the object wraps), so the whole room breathes.
     gain = level * (_OUT_GAIN * math.sqrt(2.0 / n))
-    out = (lp * ([1.0] * n)) * gain
+    out = (lp * ([1.0] * n)) * gain if n > 1 else pyo.Mix(lp, voices=1, mul=gain)
     ctx.keep(gain)
     ctx.keep(out)
     return out

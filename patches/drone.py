@@ -1,11 +1,13 @@
 """Drone: the harmonic floor of the sanctuary, an evolving pad on the root (D2 by default).
 
-What it is: three detuned SuperSaw voices on the root, its fifth and its
-octave, each through a gently resonant Moog low-pass, under a quiet sine
-"organ" of three registers drawn from the root's own overtone series (1-2-3,
-2-3-4-6 and 3-5-6-8: D, A, F#, all inside a D major chord), so nothing in
-the layer can beat against the other layers in the same key. A small
-Freeverb room softens the saws' edges.
+What it is: three SuperSaw voices (each already a chorus of seven detuned
+saws) on the root, its fifth and its octave, through a gently resonant Moog
+low-pass, over a quiet "organ" of three wavetable registers drawn from the
+root's own overtone series (harmonics 1-2-3, 2-3-4-6 and 3-5-6-8: D, A and
+F#, a D major chord inside one harmonic series). The other layers tune their
+notes to the same series (just intonation on the root), so nothing beats.
+There is no reverb here: the saws' own detuning is the room, and the cost is
+spent on the layers that need one.
 
 How it reacts: ``root`` glides every oscillator together (the engine's slow
 SigTo is the glide, so a key change slurs rather than jumps); ``brightness``
@@ -21,8 +23,9 @@ random interpolators and incommensurate sine LFOs give evolution without a
 perceivable loop; everything sits low and mid (the filter rests near 500 Hz)
 so the breath choir and the mosaic have room above it, and the root is kept
 light so the heartbeat's thump below 100 Hz is not masked. Voices are placed
-at fixed points (constant-power gains computed once) and move only by their
-own swells, which keeps the layer cheap: no per-sample panner.
+with constant gains computed once (points in stereo, broad overlapping lobes
+around a ring of 4 or 8) and move only by their own swells, which keeps the
+layer cheap: no per-sample panner.
 """
 
 from __future__ import annotations
@@ -53,24 +56,23 @@ _ORGAN_LFO_HZ = (0.031, 0.047, 0.023)  # incommensurate: the crossfade never rep
 _OUT_GAIN = 0.7
 
 
-def ring_gains(channels: int, pos: float) -> list[float]:
-    """Constant-power gains placing a source at `pos` (0..1).
+def place_gains(channels: int, pos: float) -> list[float]:
+    """Constant-power gains for a voice centred at `pos` (0..1).
 
-    Stereo: left (0) to right (1). Four or eight channels: a ring, where 0 and 1
-    are the same point and the source sits between its two nearest speakers.
+    Stereo: a point from left (0) to right (1). A ring of 3 or more speakers:
+    a broad cosine lobe around `pos`, so every speaker carries a blend of every
+    voice (the pad surrounds the room) while each side still leans on its own.
     """
     if channels == 1:
         return [1.0]
     if channels == 2:
         a = min(1.0, max(0.0, pos)) * math.pi / 2
         return [math.cos(a), math.sin(a)]
-    x = (pos % 1.0) * channels
-    i = int(x) % channels
-    frac = x - int(x)
-    gains = [0.0] * channels
-    gains[i] = math.cos(frac * math.pi / 2)
-    gains[(i + 1) % channels] = math.sin(frac * math.pi / 2)
-    return gains
+    lobe = [
+        0.2 + 0.5 * (1.0 + math.cos(2.0 * math.pi * (c / channels - pos))) for c in range(channels)
+    ]
+    norm = math.sqrt(sum(g * g for g in lobe))
+    return [g / norm for g in lobe]
 
 
 def _home(channels: int, pos: float, slot: float, count: int) -> float:
@@ -104,7 +106,7 @@ def build(ctx: PatchContext) -> Any:
         freq = root * (ratio * (1.0 + 0.0006 * (k - 1)))
         swell = pyo.Randi(min=dip, max=1.0, freq=rate * (0.6 + 0.25 * k), mul=gain)
         saw = pyo.SuperSaw(freq=freq, detune=detune, bal=bal, mul=swell)
-        placed = saw * ring_gains(n, _home(n, pos, k, len(_SAWS)))
+        placed = saw * place_gains(n, _home(n, pos, k, len(_SAWS)))
         ctx.keep(freq, swell, saw, placed)
         saws.append(placed)
     # One low-pass per output channel: the filter is linear, so filtering the placed
@@ -125,7 +127,7 @@ def build(ctx: PatchContext) -> Any:
         else:
             amp = pyo.Sine(lfo_rate * _ORGAN_LFO_HZ[k], k / 3.0, motion * (0.8 * gain), gain)
         osc = pyo.Osc(table, freq=root, mul=amp)
-        placed = osc * ring_gains(n, _home(n, pos, k + 0.5, len(_ORGAN)))
+        placed = osc * place_gains(n, _home(n, pos, k + 0.5, len(_ORGAN)))
         ctx.keep(table, amp, osc, placed)
         voices.append(placed)
 

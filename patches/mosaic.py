@@ -2,10 +2,11 @@
 
 What it is: a granular cloud (pyo Particle) reading tiles from a table that
 the patch renders at build time: eight soft, slightly chorused tones of the
-D major pentatonic (D5 E5 F#5 A5 B5 D6 F#6 A6, chord tones drawn more often).
-Each grain is one tile under a chime envelope (15 ms raised-cosine attack,
-long soft decay), placed at a random point of the room, then the cloud goes
-through a low-pass and a reverb.
+D major pentatonic (D5 E5 F#5 A5 B5 D6 F#6 A6 in just intonation on the
+root, chord tones drawn more often). Each grain is one tile under a chime
+envelope (raised-cosine attack over 7 % of the grain, 12 to 30 ms, then a
+long soft decay), placed at a random point of the room; the cloud then goes
+through a low-pass and a Freeverb.
 
 How it reacts: ``density`` is grains per second: a few scattered chimes when
 calm, a glittering rain when aroused; grains get shorter as they get denser
@@ -51,7 +52,7 @@ _KEY_REF = 73.42
 _TILES = tuple(_KEY_REF * h for h in (8.0, 9.0, 10.0, 12.0, 40.0 / 3.0, 16.0, 20.0, 24.0))
 _TILE_WEIGHTS = (3, 1, 2, 3, 1, 2, 1, 1)  # chord tones (D, F#, A) more often
 _PARTIALS = ((1.0, 1.0), (2.0, 0.28), (3.0, 0.1), (4.0, 0.04))
-_TILE_SEC = 1.25
+_TILE_SEC = 1.7  # longest grain read: 0.2 s offset + 0.43 s x pitch 3.0 (root 110, octave up)
 _EDGE_SEC = 0.02
 _OFFSET_SEC = (0.03, 0.2)  # where in a tile a grain may start
 _OUT_GAIN = 0.5
@@ -96,7 +97,7 @@ def build(ctx: PatchContext) -> Any:
 
     tiles = render_tiles(sr, ctx.seed)
     table = pyo.DataTable(len(tiles), init=tiles)
-    env = pyo.CosTable([(0, 0.0), (300, 1.0), (1800, 0.45), (8191, 0.0)])
+    env = pyo.CosTable([(0, 0.0), (600, 1.0), (2000, 0.45), (8191, 0.0)])
     ctx.keep(key, table, env)
 
     tile_len = _TILE_SEC * sr

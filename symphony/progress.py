@@ -30,7 +30,7 @@ class ProgressBar:
         text = f"{self.label} {fraction:4.0%} {done} of {format_time(self.total)}, eta {eta:3.0f} s"
         if self.tty:
             width = 30
-            filled = int(round(fraction * width))
+            filled = round(fraction * width)
             bar = "█" * filled + "·" * (width - filled)
             self.stream.write(f"\r{self.label} {bar} {text[len(self.label) + 1 :]}")
             if fraction >= 1.0:

@@ -42,7 +42,14 @@ COLLECTIVE_FEATURES: dict[str, FeatureInfo] = {
 CYCLIC_FEATURES = frozenset({"breath_phase"})
 
 # Features summarised by the weighted median; phases need circular statistics.
-MEDIAN_FEATURES = ("heart_rate", "hrv_rmssd", "breath_rate", "breath_depth", "arousal", "relaxation")
+MEDIAN_FEATURES = (
+    "heart_rate",
+    "hrv_rmssd",
+    "breath_rate",
+    "breath_depth",
+    "arousal",
+    "relaxation",
+)
 
 
 def quality_weight(quality: Array) -> Array:

@@ -23,6 +23,5 @@ def allocate(n_participants: int, n_voices: int) -> list[Placement]:
     if n_participants < 0 or n_voices < 1:
         raise ValueError("need at least one voice and a non-negative number of participants")
     return [
-        Placement(voice=i % n_voices, pan=(i + 0.5) / n_participants)
-        for i in range(n_participants)
+        Placement(voice=i % n_voices, pan=(i + 0.5) / n_participants) for i in range(n_participants)
     ]

@@ -14,9 +14,10 @@ Order, per output channel:
    image does not wander), built from two pyo ``Compress`` objects in
    ``outputAmp`` mode: the first holds each peak with an instant attack, the
    second glides the gain down within the look-ahead. The audio is delayed by
-   the look-ahead, so the gain is already down when the peak arrives. Its threshold sits 2 dB under the ceiling: the margin
-   covers inter-sample peaks, which BS.1770 true-peak metering sees and a
-   sample-peak limiter does not.
+   the look-ahead, so the gain is already down when the peak arrives. Its
+   threshold sits 2 dB under the ceiling: the margin covers inter-sample
+   peaks, which BS.1770 true-peak metering sees and a sample-peak limiter
+   does not.
 5. **Final clamp** 1 dB under the ceiling (the same NaN-proof clamp), so no
    sample can exceed it whatever the limiter does.
 

@@ -47,12 +47,14 @@ def transcode(source: Path, target: Path, block: int = 1 << 16) -> None:
     """Copy an audio file into the format its target name asks for, block by block."""
     import soundfile as sf
 
-    with sf.SoundFile(source) as src:
-        with sf.SoundFile(
+    with (
+        sf.SoundFile(source) as src,
+        sf.SoundFile(
             target, "w", samplerate=src.samplerate, channels=src.channels, subtype="PCM_24"
-        ) as dst:
-            for chunk in src.blocks(blocksize=block, dtype="int32"):
-                dst.write(chunk)
+        ) as dst,
+    ):
+        for chunk in src.blocks(blocksize=block, dtype="int32"):
+            dst.write(chunk)
     source.unlink()
 
 
@@ -98,7 +100,9 @@ def render_offline(
     try:
         server.setGlobalSeed(seed)
         fileformat, sampletype = FORMATS[suffix]
-        pyo_path = out_path.with_name(out_path.name + ".partial.wav") if suffix == ".flac" else out_path
+        pyo_path = (
+            out_path.with_name(out_path.name + ".partial.wav") if suffix == ".flac" else out_path
+        )
         server.recordOptions(
             dur=duration, filename=str(pyo_path), fileformat=fileformat, sampletype=sampletype
         )
@@ -107,8 +111,7 @@ def render_offline(
             signal.out(chnl=channel)
         block_seconds = out.block_size / out.sample_rate
         rise = max(
-            [out.max_gain_rise_db_per_s]
-            + [c.max_gain_rise_db_per_s or 0.0 for c in spec.timeline]
+            [out.max_gain_rise_db_per_s] + [c.max_gain_rise_db_per_s or 0.0 for c in spec.timeline]
         )
         applier = ControlApplier(
             graph.setters,
@@ -127,7 +130,11 @@ def render_offline(
                 progress(min(1.0, block / total_blocks))
 
         hook = ScheduledHook(
-            applier, schedule.blocks, schedule.targets, schedule.values, on_block=report
+            applier,
+            schedule.blocks.tolist(),
+            schedule.targets.tolist(),
+            schedule.values.tolist(),
+            on_block=report,
         )
         server.setCallback(hook)
         started = time.perf_counter()

@@ -120,7 +120,9 @@ def _play(
     server.boot()
     if not server.getIsBooted():
         hint = " (is the JACK server running?)" if options.audio == "jack" else ""
-        raise SymphonyError(f"the {options.audio} audio backend did not start{hint}", where="engine")
+        raise SymphonyError(
+            f"the {options.audio} audio backend did not start{hint}", where="engine"
+        )
     if options.audio == "jack":
         server.setJackOutputPortNames([f"out_{i + 1}" for i in range(out.channels)])
     server.setGlobalSeed(seed)

@@ -32,6 +32,7 @@ from symphony.features.stream import (
     ema_debias,
     hold_invalid,
     last_index,
+    median_small,
     repeat_runs,
 )
 
@@ -74,8 +75,8 @@ class BreathState:
     delay_f_list: list[float] = field(default_factory=list)
     delay_s_list: list[float] = field(default_factory=list)
     last_raw: Array = field(default_factory=lambda: np.zeros(1))
-    run_value: float = np.nan
-    run: int = 0
+    run_value: Array = field(default_factory=lambda: np.array(np.nan))
+    run: IntArray = field(default_factory=lambda: np.array(0))
     last_bad: int = -(10**9)
     emas: EmaBank | None = None
     level: LevelTracker | None = None
@@ -235,17 +236,11 @@ def _accept_turn(state: BreathState, kind: int, n: int, value: float) -> bool:
     state.model = _Model(
         kind=kind,
         anchor=t,
-        period=_median(periods),
-        inhale=min(0.8, max(0.2, _median(shares))) if shares else _DEFAULT_INHALE,
+        period=median_small(periods),
+        inhale=min(0.8, max(0.2, median_small(shares))) if shares else _DEFAULT_INHALE,
         depth=sum(depths) / len(depths),
     )
     return True
-
-
-def _median(values: list[float]) -> float:
-    v = sorted(values)
-    h = len(v) // 2
-    return v[h] if len(v) % 2 else 0.5 * (v[h - 1] + v[h])
 
 
 def _phase_delay(state: BreathState, freq: float) -> float:

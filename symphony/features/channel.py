@@ -28,8 +28,8 @@ _PIECE = 30.0  # s: gaps are filled in pieces of at most this, to bound temporar
 _MAX_PENDING = 600.0  # s of frames kept for a caller who does not pull; older ones are dropped
 _MAX_BEATS = 2048  # beat events kept for a caller who does not pull
 
-# Per-sample outputs of one chunk: values by name, beat (time, confirming sample) pairs.
-Outputs = tuple[dict[str, Array], Array, Array]
+# Per-sample outputs of one chunk: values by name, and the beat times it confirmed.
+Outputs = tuple[dict[str, Array], Array]
 Processor = Callable[[Array], Outputs]
 
 
@@ -38,7 +38,7 @@ def _heart(fs: float, start: float, first: Array) -> Processor:
 
     def run(x: Array) -> Outputs:
         c = process_heart(state, x)
-        return {"hr": c.hr, "rmssd": c.rmssd, "q_heart": c.quality}, c.beats, c.emitted
+        return {"hr": c.hr, "rmssd": c.rmssd, "q_heart": c.quality}, c.beats
 
     return run
 
@@ -49,7 +49,7 @@ def _breath(fs: float, start: float, first: Array) -> Processor:
     def run(x: Array) -> Outputs:
         c = process_breath(state, x)
         values = {"breath_rate": c.rate, "breath_phase": c.phase, "breath_amp": c.depth}
-        return {**values, "q_resp": c.quality}, _NONE, _NONE
+        return {**values, "q_resp": c.quality}, _NONE
 
     return run
 
@@ -59,7 +59,7 @@ def _eeg(fs: float, start: float, first: Array) -> Processor:
 
     def run(x: Array) -> Outputs:
         c = process_eeg(state, x)
-        return {"eeg_ratio": c.ratio, "q_eeg": c.quality}, _NONE, _NONE
+        return {"eeg_ratio": c.ratio, "q_eeg": c.quality}, _NONE
 
     return run
 
@@ -69,12 +69,13 @@ def _eda(fs: float, start: float, first: Array) -> Processor:
 
     def run(x: Array) -> Outputs:
         c = process_eda(state, x)
-        return {"eda_level": c.level, "eda_activity": c.activity, "q_eda": c.quality}, _NONE, _NONE
+        return {"eda_level": c.level, "eda_activity": c.activity, "q_eda": c.quality}, _NONE
 
     return run
 
 
 _NONE = np.zeros(0)
+_MULTICHANNEL = {"eeg"}  # (channels, samples); other kinds are one channel
 PROCESSORS: dict[str, Callable[[float, float, Array], Processor]] = {
     "ppg": _heart,
     "resp": _breath,
@@ -103,13 +104,13 @@ class SignalStream:
     fs: float = 0.0
     channels: int = 0
     t0: float = 0.0  # time of global sample 0
-    n: int = 0  # samples received (including gap fill)
+    n: int = 0  # samples processed (including gap fill); `received` adds the queued ones
     k_next: int = 0  # next frame this stream will complete
     processor: Processor | None = None
     pending: list[tuple[int, dict[str, Array]]] = field(default_factory=list)
-    beats: list[tuple[Array, Array]] = field(default_factory=list)  # (times, emit times)
+    beats: list[Array] = field(default_factory=list)  # confirmed, not yet taken
     started: bool = False
-    proc_start: int = 0  # stream sample index of the processor's first sample
+    queued: list[Array] = field(default_factory=list)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -118,12 +119,21 @@ class SignalStream:
     @property
     def end_time(self) -> float:
         """Time of the next sample we have not received."""
-        return self.t0 + self.n / self.fs if self.fs else -np.inf
+        return self.t0 + self.received / self.fs if self.fs else -np.inf
 
     def push(self, signal: Signal) -> None:
-        """Consume a chunk continuing this stream (gaps filled, overlaps dropped)."""
-        data = np.asarray(signal.data, dtype=np.float64)
-        data = data.reshape(-1, data.shape[-1]) if data.ndim > 1 else data
+        """Queue a chunk continuing this stream (gaps filled, overlaps dropped).
+
+        Processing waits for `flush` (or a few seconds of queued data): a live
+        source delivering many small packets between two pulls then costs one
+        pass through the filters, not one per packet. Results do not depend
+        on it, since processing is chunk-invariant.
+        """
+        data = np.array(signal.data, dtype=np.float64)  # a copy: callers reuse buffers
+        if self.kind in _MULTICHANNEL:
+            data = data.reshape(-1, data.shape[-1])
+        elif data.ndim > 1:
+            data = data.reshape(-1, data.shape[-1])[0]  # single-channel kinds use the first
         if not self.started:
             self._begin(signal, data)
         if signal.rate != self.fs or _width(data) != self.channels:
@@ -131,17 +141,35 @@ class SignalStream:
                 f"{self.kind}: chunk at {signal.rate} Hz x {_width(data)} channels continues "
                 f"a stream at {self.fs} Hz x {self.channels} channels"
             )
-        offset = round((signal.start - self.t0) * self.fs) - self.n
+        offset = round((signal.start - self.t0) * self.fs) - self.received
         if offset > _MAX_FILL * self.fs:
+            self.flush()
             self._restart(signal.start)
             offset = 0
         while offset > 0:
             piece = min(offset, int(_PIECE * self.fs))
-            self._consume(np.full((*data.shape[:-1], piece), np.nan))
+            self._queue(np.full((*data.shape[:-1], piece), np.nan))
             offset -= piece
         if offset < 0:
             data = data[..., -offset:]
         if data.shape[-1]:
+            self._queue(data)
+
+    @property
+    def received(self) -> int:
+        """Samples received, processed or not (gap fill included)."""
+        return self.n + sum(q.shape[-1] for q in self.queued)
+
+    def _queue(self, data: Array) -> None:
+        self.queued.append(data)
+        if self.received - self.n >= _PIECE * self.fs:
+            self.flush()
+
+    def flush(self) -> None:
+        """Process everything queued."""
+        if self.queued:
+            data = np.concatenate(self.queued, axis=-1)
+            self.queued = []
             self._consume(data)
 
     def _begin(self, signal: Signal, data: Array) -> None:
@@ -179,6 +207,7 @@ class SignalStream:
         oldest = self.k_next - int(_MAX_PENDING * self.rate)
         if self.pending and self.pending[0][0] < oldest:
             self.take(oldest, oldest)
+
     def _values(self, x: Array) -> dict[str, Array]:
         """Per-sample outputs; samples before the first valid one are unknown."""
         m = x.shape[-1]
@@ -192,15 +221,13 @@ class SignalStream:
             start = int(np.argmax(good_any))
             t_start = self.t0 + (self.n + start) / self.fs
             self.processor = PROCESSORS[self.kind](self.fs, t_start, x[..., start])
-            self.proc_start = self.n + start
-        values, beats, emitted = self.processor(x[..., start:])
+        values, beats = self.processor(x[..., start:])
         for name, v in values.items():
             out[name][start:] = v
         if beats.size:
-            # The processor counts samples from its own start; convert to stream time.
-            self.beats.append((beats, self.t0 + (self.proc_start + emitted) / self.fs))
-            if sum(b[0].size for b in self.beats) > _MAX_BEATS:
-                self.beats = [(b[0][-_MAX_BEATS:], b[1][-_MAX_BEATS:]) for b in [_join(self.beats)]]
+            self.beats.append(beats)
+            if sum(b.size for b in self.beats) > _MAX_BEATS:
+                self.beats = [np.concatenate(self.beats)[-_MAX_BEATS:]]
         return out
 
     def take(self, k_from: int, k_to: int) -> dict[str, Array]:
@@ -220,20 +247,16 @@ class SignalStream:
         self.pending = keep
         return out
 
-    def take_beats(self, until: float) -> Array:
-        """Beat times confirmed at or before `until`, oldest first."""
-        if not self.beats:
-            return _NONE
-        times, emitted = _join(self.beats)
-        ready = emitted <= until + 1e-9
-        self.beats = [(times[~ready], emitted[~ready])] if (~ready).any() else []
-        out: Array = times[ready]
-        return out
+    def take_beats(self) -> Array:
+        """Beat times confirmed since the last call, oldest first.
+
+        Released as soon as confirmed (not held back to the frame clock):
+        the heartbeat layer wants them with the least possible delay.
+        """
+        times = np.concatenate(self.beats) if self.beats else _NONE
+        self.beats = []
+        return times
 
 
 def _width(data: Array) -> int:
     return int(data.shape[0]) if data.ndim > 1 else 1
-
-
-def _join(beats: list[tuple[Array, Array]]) -> tuple[Array, Array]:
-    return np.concatenate([b[0] for b in beats]), np.concatenate([b[1] for b in beats])

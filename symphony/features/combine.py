@@ -15,32 +15,39 @@ and chunk-invariant like the per-signal stages:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from symphony.features.stream import Array, BoolArray, ema, ema_alpha, last_index
+from symphony.features.stream import Array, BoolArray, IntArray, ema, ema_alpha, last_index
 
 
 @dataclass
 class Baseline:
-    """Running personal baseline of one feature, learnt from good frames only."""
+    """Running personal baselines of several features, learnt from good frames only.
+
+    Rows of `x` are features; all share the time constant, so one filter
+    call serves them all (per-call overhead matters for small live chunks).
+    """
 
     tau_frames: float
     min_frames: int
-    zi: Array = field(default_factory=lambda: np.zeros((2, 1)))
-    count: int = 0
+    zi: Array | None = None
+    count: IntArray | None = None
 
     def update(self, x: Array, good: BoolArray) -> Array:
-        """Baseline at each frame (including it); NaN until `min_frames` good frames."""
-        alpha = ema_alpha(self.tau_frames, 1.0)
+        """Baselines (rows, frames), each including its frame; NaN before `min_frames`."""
+        rows = x.shape[0]
+        if self.zi is None or self.count is None:
+            self.zi, self.count = np.zeros((2 * rows, 1)), np.zeros(rows, dtype=np.int64)
         g = good & np.isfinite(x)
         both = np.vstack([np.where(g, x, 0.0), g.astype(np.float64)])
-        y, self.zi = ema(both, alpha, self.zi)
-        counts = self.count + np.cumsum(g)
-        self.count = int(counts[-1]) if counts.size else self.count
+        y, self.zi = ema(both, ema_alpha(self.tau_frames, 1.0), self.zi)
+        counts = self.count[:, None] + np.cumsum(g, axis=1)
+        if counts.shape[1]:
+            self.count = counts[:, -1].copy()
         with np.errstate(invalid="ignore", divide="ignore"):
-            base = y[0] / y[1]
+            base = y[:rows] / y[rows:]
         out: Array = np.where(counts >= self.min_frames, base, np.nan)
         return out
 

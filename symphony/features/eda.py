@@ -21,6 +21,7 @@ from symphony.features.stream import (
     Array,
     BoolArray,
     EmaBank,
+    IntArray,
     ema_debias,
     hold_invalid,
     last_index,
@@ -28,7 +29,7 @@ from symphony.features.stream import (
 )
 
 _RANGE_US = (0.05, 100.0)  # outside: no skin contact, or a short circuit
-_FLAT_RUN = 5.0  # s of identical samples = flat line (coarse ADCs repeat values for a while)
+_FLAT_RUN = 3.0  # s of identical samples = flat line (coarse ADCs repeat values a while)
 _SETTLE = 1.0  # s after bad samples before values are trusted again
 _LEVEL_TAU, _ACTIVITY_TAU = 4.0, 20.0
 
@@ -43,8 +44,8 @@ class EdaState:
     zi: Array = field(default_factory=lambda: np.zeros((0, 2)))
     y_prev: float = 0.0
     last_raw: Array = field(default_factory=lambda: np.zeros(1))
-    run_value: float = np.nan
-    run: int = 0
+    run_value: Array = field(default_factory=lambda: np.array(np.nan))
+    run: IntArray = field(default_factory=lambda: np.array(0))
     last_bad: int = -(10**9)
     emas: EmaBank | None = None
 

@@ -27,11 +27,13 @@ from symphony.features.stream import (
     ema_debias,
     hold_invalid,
     last_index,
+    repeat_runs,
 )
 
 BANDS = {"theta": (4.0, 8.0), "alpha": (8.0, 13.0), "beta": (13.0, 30.0)}
 _ARTIFACT_UV = 100.0  # excursion of the 1 Hz high-passed signal that marks a blink/movement
 _FLAT_UV2 = 0.05  # mean square (uV^2) below which a channel is flat (railed, unplugged)
+_FLAT_RUN = 0.1  # s of identical samples = flat
 _BEFORE, _AFTER = 0.5, 0.25  # s of clean signal needed before/after a sample
 _SMOOTH = 2.0  # s: band power averaging
 _MIN_CLEAN = 0.1  # share of recent channel-samples that must be clean for a ratio
@@ -49,6 +51,8 @@ class EegState:
     band_sos: dict[str, Array] = field(default_factory=dict)
     band_zi: dict[str, Array] = field(default_factory=dict)
     last_raw: Array = field(default_factory=lambda: np.zeros((0, 1)))
+    run_value: Array = field(default_factory=lambda: np.zeros(0))
+    run: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     last_artifact: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     delay_line: Array = field(default_factory=lambda: np.zeros((0, 0, 0)))
     emas: EmaBank | None = None
@@ -75,6 +79,8 @@ def new_eeg_state(fs: float, first: Array) -> EegState:
         band_zi=band_zi,
         last_raw=x0,
         last_artifact=np.full(c, -(10**9), dtype=np.int64),
+        run_value=np.full(c, np.nan),
+        run=np.zeros(c, dtype=np.int64),
         delay_line=np.zeros((len(BANDS), c, delay)),
         emas=EmaBank(fs, {**{b: _SMOOTH for b in BANDS}, "w": _SMOOTH, "flat": 1.0}),
     )
@@ -95,7 +101,9 @@ def process_eeg(state: EegState, x: Array) -> EegChunk:
     valid: BoolArray = np.isfinite(x) & (np.abs(x) < ABSURD)
     filled, state.last_raw = hold_invalid(x, valid, state.last_raw)
     hp, state.hp_zi = sosfilt(state.hp, filled, axis=-1, zi=state.hp_zi)
-    flat = state.emas.run("flat", hp * hp) < _FLAT_UV2
+    runs, state.run_value, state.run = repeat_runs(filled, state.run_value, state.run)
+    # Flat: identical samples (railed, unplugged) or no microvolt of activity at all.
+    flat = (runs >= _FLAT_RUN * fs) | (state.emas.run("flat", hp * hp) < _FLAT_UV2)
     artifact = ~valid | (np.abs(hp) > _ARTIFACT_UV) | flat
     last_art = np.empty((state.channels, m), dtype=np.int64)
     for ch in range(state.channels):

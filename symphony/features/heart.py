@@ -30,15 +30,18 @@ from symphony.features.stream import (
     Array,
     BoolArray,
     EmaBank,
+    IntArray,
     LevelTracker,
     ema_debias,
     hold_invalid,
     last_index,
+    median_small,
     parabolic_offset,
     repeat_runs,
 )
 
-_BAND = (0.5, 4.0)  # Hz: the pulse upstroke, without breathing wander or hiss
+_BAND = (0.5, 6.0)  # Hz: the pulse upstroke, without breathing wander or hiss ...
+_ORDER = 1  # ... with a gentle filter: less delay before a beat can be confirmed
 _REFRACTORY = 0.3  # s: no two beats closer than this (200 bpm) ...
 _REFRACTORY_IBI = 0.6  # ... nor closer than this part of the recent interval (dicrotic wave),
 _REFRACTORY_MAX = 0.45  # ... capped, so a run of missed beats cannot lock us at half rate
@@ -80,8 +83,8 @@ class HeartState:
     zi: Array = field(default_factory=lambda: np.zeros((0, 2)))
     delay: float = 0.0
     last_raw: Array = field(default_factory=lambda: np.zeros(1))
-    run_value: float = np.nan
-    run: int = 0
+    run_value: Array = field(default_factory=lambda: np.array(np.nan))
+    run: IntArray = field(default_factory=lambda: np.array(0))
     last_bad: int = -(10**9)
     y_prev: Array = field(default_factory=lambda: np.zeros(2))
     d_prev: float = 0.0
@@ -105,10 +108,10 @@ def new_heart_state(fs: float, start: float, first: Array) -> HeartState:
     of raw PPG does not ring through the first seconds.
     """
     x0 = float(np.ravel(first)[0])
-    sos = np.asarray(butter(2, _BAND, btype="bandpass", fs=fs, output="sos"))
+    sos = np.asarray(butter(_ORDER, _BAND, btype="bandpass", fs=fs, output="sos"))
     zi = np.asarray(sosfilt_zi(sos)) * x0
     # Group delay of the band-pass around the upstroke's frequency content.
-    b, a = butter(2, _BAND, btype="bandpass", fs=fs)
+    b, a = butter(_ORDER, _BAND, btype="bandpass", fs=fs)
     # The slope (y[n] - y[n-2]) / 2 belongs to sample n - 1: one more sample of delay.
     delay = (float(group_delay((b, a), w=[3.0], fs=fs)[1][0]) + 1.0) / fs
     emas = EmaBank(fs, {"short": 1.0, "q": 2.0})
@@ -266,13 +269,13 @@ def _close(
     if t - state.last_beat_t > _STALE:
         state.peaks.clear()  # after a gap, relearn how tall beats are
     if state.peaks:
-        ref = _median(list(state.peaks))
+        ref = median_small(list(state.peaks))
         if seg.best < _PEAK_FRACTION * ref or seg.best > _ARTIFACT_FACTOR * ref:
             return
     recent = list(state.ibis)[-5:]
     refractory = _REFRACTORY
     if recent:
-        refractory = min(max(_REFRACTORY, _REFRACTORY_IBI * _median(recent)), _REFRACTORY_MAX)
+        refractory = min(max(_REFRACTORY, _REFRACTORY_IBI * median_small(recent)), _REFRACTORY_MAX)
     if t - state.last_beat_t < refractory:
         return
     state.peaks.append(seg.best)
@@ -283,14 +286,18 @@ def _close(
 
 
 def _accept_interval(state: HeartState, ibi: float) -> None:
-    """Keep plausible inter-beat intervals; reset after repeated surprises."""
+    """Keep plausible inter-beat intervals; reset after repeated surprises.
+
+    RMSSD is taken over successive *accepted* intervals: an ectopic or missed
+    beat would otherwise dominate it.
+    """
     if not (_MIN_IBI <= ibi <= _MAX_IBI):
         state.ibis.clear()
         state.hr = np.nan
         return
     recent = list(state.ibis)[-5:]
     if len(recent) >= 3:
-        med = _median(recent)
+        med = median_small(recent)
         if abs(ibi - med) > _IBI_JUMP * med:
             state.rejects += 1
             if state.rejects >= 4:
@@ -304,13 +311,6 @@ def _accept_interval(state: HeartState, ibi: float) -> None:
         ibis = list(state.ibis)
         sq = [(b - a) ** 2 for a, b in itertools.pairwise(ibis)]
         state.rmssd = 1000.0 * (sum(sq) / len(sq)) ** 0.5
-
-
-def _median(values: list[float]) -> float:
-    """Median of a short list; plain Python is many times faster than numpy here."""
-    v = sorted(values)
-    h = len(v) // 2
-    return v[h] if len(v) % 2 else 0.5 * (v[h - 1] + v[h])
 
 
 def _step_values(at: Array, values: Array, before: float, n0: int, m: int) -> Array:

@@ -67,16 +67,12 @@ class _Personal:
     """Baselines and glides of one participant (all frame-rate state)."""
 
     rate: float
-    baselines: dict[str, Baseline] = field(default_factory=dict)
+    baseline: Baseline = field(init=False)
     glides: dict[str, Glide] = field(default_factory=dict)
     phase: PhaseRun = field(default_factory=PhaseRun)
 
-    def baseline(self, name: str) -> Baseline:
-        if name not in self.baselines:
-            self.baselines[name] = Baseline(
-                _BASELINE_TAU * self.rate, int(_BASELINE_MIN * self.rate)
-            )
-        return self.baselines[name]
+    def __post_init__(self) -> None:
+        self.baseline = Baseline(_BASELINE_TAU * self.rate, int(_BASELINE_MIN * self.rate))
 
     def glide(self, name: str) -> Glide:
         if name not in self.glides:
@@ -112,6 +108,8 @@ class ParticipantFeatures:
         Without `now`, frames go as far as the signals allow; with `now`,
         up to that time even if signals are late or absent.
         """
+        for stream in self._streams.values():
+            stream.flush()
         k_end = self._horizon(now)
         k0 = self._k
         raw: dict[str, Array] = {}
@@ -119,24 +117,22 @@ class ParticipantFeatures:
             raw.update(stream.take(k0, k_end))
         values = self._combine(raw, k0, k_end - k0)
         self._k = max(k_end, k0)
-        last_time = (self._k - 1) / self.rate
         heart = self._streams.get("ppg")
-        beats = heart.take_beats(last_time) if heart else np.zeros(0)
+        beats = heart.take_beats() if heart else np.zeros(0)
         return FeatureTrack(
             self.participant, self.rate, k0 / self.rate, values, {"heartbeat": beats}
         )
 
     def _horizon(self, now: float | None) -> int:
         """First frame not yet complete: waits for every stream that is not far behind."""
-        lead = max([s.end_time for s in self._streams.values()], default=-np.inf)
-        limits = [s.k_next for s in self._streams.values()]
+        streams = self._streams.values()
+        lead = max([s.end_time for s in streams], default=-np.inf)
         if now is not None:
             lead = max(lead, now)
-            limits.append(int(np.floor(now * self.rate + 1e-9)) + 1)
-        live = [s.k_next for s in self._streams.values() if s.end_time > lead - self.max_lag]
+        limits = [s.k_next for s in streams if s.end_time > lead - self.max_lag]
         if now is not None:
-            live.append(limits[-1])
-        return max(min(live), self._k) if live else self._k
+            limits.append(int(np.floor(now * self.rate + 1e-9)) + 1)
+        return max(min(limits), self._k) if limits else self._k
 
     def _combine(self, raw: dict[str, Array], k0: int, n: int) -> dict[str, Array]:
         """All features for frames k0 .. k0 + n from the per-kind frame values."""
@@ -147,47 +143,52 @@ class ParticipantFeatures:
         def get(name: str) -> Array:
             return raw.get(name, nan if not name.startswith("q_") else zero)
 
-        good_heart = get("q_heart") >= _GOOD
-        good_resp = get("q_resp") >= _GOOD
-        good_eeg = get("q_eeg") >= _GOOD
-        good_eda = get("q_eda") >= _GOOD
-        out: dict[str, Array] = {}
-
-        hr, rmssd = get("hr"), get("rmssd")
-        hr_base = p.baseline("hr").update(hr, good_heart)
-        out["heart_rate"] = p.glide("heart_rate").apply(hr, good_heart, hr_base, k0)
-        rmssd_base = p.baseline("rmssd").update(rmssd, good_heart)
-        out["hrv_rmssd"] = p.glide("hrv_rmssd").apply(rmssd, good_heart, rmssd_base, k0)
-
-        rate = get("breath_rate")
-        rate_base = p.baseline("breath_rate").update(rate, good_resp)
-        out["breath_rate"] = p.glide("breath_rate").apply(rate, good_resp, rate_base, k0)
-        step = rate / 60.0 / self.rate
-        out["breath_phase"] = p.phase.apply(get("breath_phase"), good_resp, step, k0)
+        good = {kind: get(f"q_{kind}") >= _GOOD for kind in ("heart", "resp", "eeg", "eda")}
         with np.errstate(invalid="ignore", divide="ignore"):
             log_amp = np.log(get("breath_amp"))
             log_level = np.log(get("eda_level"))
-        amp_base = p.baseline("log_amp").update(log_amp, good_resp)
-        depth = logistic(_DEPTH_GAIN * (log_amp - amp_base))
-        out["breath_depth"] = p.glide("breath_depth").apply(depth, good_resp, zero + 0.5, k0)
+        inputs = {
+            "hr": (get("hr"), "heart"),
+            "rmssd": (get("rmssd"), "heart"),
+            "breath_rate": (get("breath_rate"), "resp"),
+            "log_amp": (log_amp, "resp"),
+            "log_level": (log_level, "eda"),
+            "activity": (get("eda_activity"), "eda"),
+            "eeg_ratio": (get("eeg_ratio"), "eeg"),
+        }
+        x = {name: v for name, (v, _) in inputs.items()}
+        bases = p.baseline.update(
+            np.vstack(list(x.values())), np.vstack([good[kind] for _, kind in inputs.values()])
+        )
+        base = dict(zip(inputs, bases, strict=True))
+        half = zero + 0.5
+        out: dict[str, Array] = {}
 
-        level_base = p.baseline("log_level").update(log_level, good_eda)
-        activity = get("eda_activity")
-        activity_base = p.baseline("activity").update(activity, good_eda)
+        out["heart_rate"] = p.glide("heart_rate").apply(x["hr"], good["heart"], base["hr"], k0)
+        out["hrv_rmssd"] = p.glide("hrv_rmssd").apply(x["rmssd"], good["heart"], base["rmssd"], k0)
+        rate = x["breath_rate"]
+        out["breath_rate"] = p.glide("breath_rate").apply(
+            rate, good["resp"], base["breath_rate"], k0
+        )
+        step = rate / 60.0 / self.rate
+        out["breath_phase"] = p.phase.apply(get("breath_phase"), good["resp"], step, k0)
+        depth = logistic(_DEPTH_GAIN * (log_amp - base["log_amp"]))
+        out["breath_depth"] = p.glide("breath_depth").apply(depth, good["resp"], half, k0)
+
         terms = np.vstack(
             [
-                np.where(good_heart, (hr - hr_base) / _HR_SPREAD, np.nan),
-                np.where(good_eda, (log_level - level_base) / _EDA_LEVEL_SPREAD, np.nan),
-                np.where(good_eda, (activity - activity_base) / _EDA_ACTIVITY_SPREAD, np.nan),
+                np.where(good["heart"], (x["hr"] - base["hr"]) / _HR_SPREAD, np.nan),
+                np.where(good["eda"], (log_level - base["log_level"]) / _EDA_LEVEL_SPREAD, np.nan),
+                np.where(
+                    good["eda"], (x["activity"] - base["activity"]) / _EDA_ACTIVITY_SPREAD, np.nan
+                ),
             ]
         )
         arousal = logistic(_nanmean(terms))
-        out["arousal"] = p.glide("arousal").apply(arousal, np.isfinite(arousal), zero + 0.5, k0)
+        out["arousal"] = p.glide("arousal").apply(arousal, np.isfinite(arousal), half, k0)
 
-        ratio = get("eeg_ratio")
-        ratio_base = p.baseline("eeg_ratio").update(ratio, good_eeg)
-        relax = logistic((ratio - ratio_base) / _EEG_SPREAD)
-        out["relaxation"] = p.glide("relaxation").apply(relax, good_eeg, zero + 0.5, k0)
+        relax = logistic((x["eeg_ratio"] - base["eeg_ratio"]) / _EEG_SPREAD)
+        out["relaxation"] = p.glide("relaxation").apply(relax, good["eeg"], half, k0)
 
         present = [f"q_{_Q[k]}" for k in _QUALITY_KINDS if k in self._streams]
         q = np.mean([get(name) for name in present], axis=0) if present else zero
@@ -230,7 +231,9 @@ def extract_features(
             b = max(a, min(s.n_samples, int(np.ceil((t - s.start) * s.rate - 1e-9))))
             done[s.kind] = b
             if b > a:
-                features.push(Signal(s.kind, s.rate, s.data[..., a:b], s.unit, s.start + a / s.rate))
+                features.push(
+                    Signal(s.kind, s.rate, s.data[..., a:b], s.unit, s.start + a / s.rate)
+                )
         pieces.append(features.pull())
     return concat_tracks(pieces, rec.participant, rate)
 

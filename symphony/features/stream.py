@@ -82,21 +82,24 @@ def hold_invalid(x: Array, valid: BoolArray, last: Array) -> tuple[Array, Array]
     return filled, filled[..., -1:].copy()
 
 
-def repeat_runs(x: Array, prev_value: float, prev_run: int) -> tuple[IntArray, float, int]:
-    """How many samples in a row each sample has equalled its predecessor.
+def repeat_runs(
+    x: Array, prev_value: Array, prev_run: IntArray
+) -> tuple[IntArray, Array, IntArray]:
+    """How many samples in a row each sample has equalled its predecessor (last axis).
 
     Real sensors always carry some noise, so a run of identical values means
     a flat line (unplugged, railed, or a source repeating its last packet).
+    `prev_value` and `prev_run` have the shape of one sample (x.shape[:-1]).
     """
-    n = x.size
+    n = x.shape[-1]
     if n == 0:
-        return np.zeros(0, dtype=np.int64), prev_value, prev_run
-    before = np.concatenate(([prev_value], x[:-1]))
+        return np.zeros(x.shape, dtype=np.int64), prev_value, prev_run
+    before = np.concatenate((prev_value[..., None], x[..., :-1]), axis=-1)
     same = x == before
-    reset = last_index(~same, 0, -1)
     i = np.arange(n)
-    runs = np.where(reset >= 0, i - reset, prev_run + i + 1).astype(np.int64)
-    return runs, float(x[-1]), int(runs[-1])
+    reset = np.maximum.accumulate(np.where(same, -1, i), axis=-1)
+    runs = np.where(reset >= 0, i - reset, prev_run[..., None] + i + 1).astype(np.int64)
+    return runs, x[..., -1].copy(), runs[..., -1].copy()
 
 
 def frame_positions(k_next: int, start: float, fs: float, n_end: int, rate: float) -> IntArray:
@@ -123,11 +126,10 @@ class EmaBank:
 
     fs: float
     taus: dict[str, float]
-    width: int = 1
     zi: dict[str, Array] = field(default_factory=dict)
 
     def run(self, name: str, x: Array) -> Array:
-        """Smooth `x` (shape (width, n) or (n,)) with the smoother `name`."""
+        """Smooth `x` (shape (rows, n) or (n,)) with the smoother `name`."""
         alpha = ema_alpha(self.taus[name], self.fs)
         x2 = np.atleast_2d(x)
         zi = self.zi.get(name)
@@ -150,6 +152,13 @@ def parabolic_offset(left: float, mid: float, right: float) -> float:
     if not den < 0.0:  # also catches NaN
         return 0.0
     return min(0.5, max(-0.5, 0.5 * (left - right) / den))
+
+
+def median_small(values: list[float]) -> float:
+    """Median of a short list; plain Python is many times faster than numpy here."""
+    v = sorted(values)
+    h = len(v) // 2
+    return v[h] if len(v) % 2 else 0.5 * (v[h - 1] + v[h])
 
 
 def logistic(z: Array) -> Array:

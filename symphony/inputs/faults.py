@@ -30,8 +30,8 @@ class Fault:
 
 def apply_fault(signal: Signal, start: float, end: float, kind: FaultKind) -> None:
     """Corrupt `signal` in place between `start` and `end` seconds."""
-    i0 = max(0, int(round((start - signal.start) * signal.rate)))
-    i1 = min(signal.n_samples, int(round((end - signal.start) * signal.rate)))
+    i0 = max(0, round((start - signal.start) * signal.rate))
+    i1 = min(signal.n_samples, round((end - signal.start) * signal.rate))
     if i1 <= i0:
         return
     region = signal.data[..., i0:i1]

@@ -101,8 +101,8 @@ def simulate_group(
     The state before the first change is the first change's state when it is
     at time 0 or earlier, else "calm". Participants are named p01, p02, ...
     """
-    if n < 0 or duration <= 0:
-        raise ValueError("need n >= 0 participants and a positive duration")
+    if n < 0 or duration < 1.0:
+        raise ValueError("need n >= 0 participants and a duration of at least 1 s")
     for change in script:
         if change.state not in STATES:
             raise ValueError(f"unknown state {change.state!r}; expected one of {STATES}")
@@ -142,12 +142,21 @@ def state_weights(t: Array, script: Sequence[StateChange]) -> Array:
 
 
 def _smooth_noise(rng: np.random.Generator, n: int, fs: float, tau: float) -> Array:
-    """Unit-variance low-pass noise with time constant `tau`, started in steady state."""
+    """Unit-variance low-pass noise with time constant `tau`, smooth at small scales.
+
+    Two one-pole stages rather than one: a single pole (an Ornstein-Uhlenbeck
+    process) is rough sample to sample, which would give skin conductance and
+    baselines unphysiologically steep little slopes. A warm-up of five time
+    constants is discarded so the noise starts in its steady state.
+    """
     a = float(np.exp(-1.0 / (tau * fs)))
-    scale = np.sqrt(1.0 - a * a)
-    white = rng.standard_normal(n)
-    y: Array = lfilter([scale], [1.0, -a], white, zi=[a * rng.standard_normal()])[0]
-    return y
+    b = 1.0 - a
+    warm = int(5.0 * tau * fs)
+    x = lfilter([b], [1.0, -a], rng.standard_normal(n + warm))
+    y = lfilter([b], [1.0, -a], x)[warm:]
+    variance = b**4 * (1.0 + a * a) / (1.0 - a * a) ** 3
+    out: Array = y / np.sqrt(variance)
+    return out
 
 
 def _poisson_times(rng: np.random.Generator, t: Array, rate_per_min: Array) -> Array:

@@ -15,7 +15,7 @@ on floats and numpy arrays so they can be tested against closed forms.
 from __future__ import annotations
 
 import math
-from typing import Literal, TypeVar, cast, get_args
+from typing import Any, Literal, get_args, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -26,53 +26,61 @@ CURVES: tuple[str, ...] = get_args(Curve)
 _SHAPE_K = 4.0  # steepness of the exp/log shapes on ranges that touch zero
 _EXPM1_K = math.expm1(_SHAPE_K)
 
-ArrayOrFloat = TypeVar("ArrayOrFloat", float, npt.NDArray[np.float64])
+Array = npt.NDArray[np.float64]
 
 
 def _is_geometric(low: float, high: float) -> bool:
     return low > 0.0 and high > 0.0 and low != high
 
 
-def shape(u: ArrayOrFloat, curve: Curve) -> ArrayOrFloat:
+def shape(u: npt.ArrayLike, curve: Curve) -> Array:
     """Bend a 0..1 position (already clamped) into a 0..1 position."""
     if curve == "linear":
-        return u
+        return np.asarray(u, dtype=np.float64)
     if curve == "exp":
-        return cast(ArrayOrFloat, np.expm1(_SHAPE_K * np.asarray(u)) / _EXPM1_K)
+        return np.expm1(_SHAPE_K * np.asarray(u)) / _EXPM1_K
     if curve == "log":
-        return cast(ArrayOrFloat, np.log1p(np.asarray(u) * _EXPM1_K) / _SHAPE_K)
+        return np.log1p(np.asarray(u) * _EXPM1_K) / _SHAPE_K
     if curve == "scurve":
         a = np.asarray(u)
-        return cast(ArrayOrFloat, a * a * (3.0 - 2.0 * a))
+        return a * a * (3.0 - 2.0 * a)
     raise ValueError(f"unknown curve {curve!r}; expected one of {', '.join(CURVES)}")
 
 
-def unshape(v: ArrayOrFloat, curve: Curve) -> ArrayOrFloat:
+def unshape(v: npt.ArrayLike, curve: Curve) -> Array:
     """Inverse of `shape`: needed for pickup and for showing a value as a position."""
     if curve == "linear":
-        return v
+        return np.asarray(v, dtype=np.float64)
     if curve == "exp":
-        return cast(ArrayOrFloat, np.log1p(np.asarray(v) * _EXPM1_K) / _SHAPE_K)
+        return np.log1p(np.asarray(v) * _EXPM1_K) / _SHAPE_K
     if curve == "log":
-        return cast(ArrayOrFloat, np.expm1(_SHAPE_K * np.asarray(v)) / _EXPM1_K)
+        return np.expm1(_SHAPE_K * np.asarray(v)) / _EXPM1_K
     if curve == "scurve":
         # Closed-form inverse of smoothstep on [0, 1].
         a = np.clip(np.asarray(v, dtype=np.float64), 0.0, 1.0)
-        return cast(ArrayOrFloat, 0.5 - np.sin(np.arcsin(1.0 - 2.0 * a) / 3.0))
+        return 0.5 - np.sin(np.arcsin(1.0 - 2.0 * a) / 3.0)
     raise ValueError(f"unknown curve {curve!r}; expected one of {', '.join(CURVES)}")
 
 
-def to_range(u: ArrayOrFloat, low: float, high: float, curve: Curve) -> ArrayOrFloat:
+@overload
+def to_range(u: float, low: float, high: float, curve: Curve) -> float: ...
+@overload
+def to_range(u: Array, low: float, high: float, curve: Curve) -> Array: ...
+def to_range(u: Any, low: float, high: float, curve: Curve) -> Any:
     """Position 0..1 (clamped) to a value between low and high along `curve`."""
     a = np.clip(np.asarray(u, dtype=np.float64), 0.0, 1.0)
     if curve == "exp" and _is_geometric(low, high):
         out = low * np.power(high / low, a)
     else:
         out = low + (high - low) * shape(a, curve)
-    return cast(ArrayOrFloat, out if isinstance(u, np.ndarray) else float(out))
+    return out if isinstance(u, np.ndarray) else float(out)
 
 
-def from_range(value: ArrayOrFloat, low: float, high: float, curve: Curve) -> ArrayOrFloat:
+@overload
+def from_range(value: float, low: float, high: float, curve: Curve) -> float: ...
+@overload
+def from_range(value: Array, low: float, high: float, curve: Curve) -> Array: ...
+def from_range(value: Any, low: float, high: float, curve: Curve) -> Any:
     """Value between low and high to its position 0..1 along `curve` (clamped)."""
     v = np.asarray(value, dtype=np.float64)
     if high == low:
@@ -82,4 +90,4 @@ def from_range(value: ArrayOrFloat, low: float, high: float, curve: Curve) -> Ar
         out = np.clip(out, 0.0, 1.0)
     else:
         out = unshape(np.clip((v - low) / (high - low), 0.0, 1.0), curve)
-    return cast(ArrayOrFloat, out if isinstance(value, np.ndarray) else float(out))
+    return out if isinstance(value, np.ndarray) else float(out)

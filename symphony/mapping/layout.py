@@ -62,7 +62,7 @@ class ControlLayout:
         self._add(f"{MASTER}.gain_db", "master", MASTER_GAIN, MASTER)
         unit = Param("unit", 0.0, 1.0, 0.5, smoothing=0.005)
         for trig in spec.triggers:
-            layer_name, event = trig.target.split(".", 1)
+            layer_name = trig.target.split(".", 1)[0]
             family: list[VoiceTargets] = []
             for v in range(spec.participants.voices):
                 base = f"{trig.target}#{v}"

@@ -51,7 +51,10 @@ class SceneAutomation:
         n_t = len(self.targets)
         row_of = {t.name: i for i, t in enumerate(self.targets)}
         first = np.array(
-            [p.to_position(initial[t.index]) for p, t in zip(self.params, self.targets, strict=True)]
+            [
+                p.to_position(initial[t.index])
+                for p, t in zip(self.params, self.targets, strict=True)
+            ]
             + [1.0] * len(self.mapping_labels)
         )
         self.initial = first

@@ -79,7 +79,9 @@ def check_references(
     layout = ControlLayout(spec, patches)
     for i, layer in enumerate(spec.layers):
         for key, value in layer.params.items():
-            _check_target(f"{layer.name}.{key}", value, layout, report, ("layers", i, "params", key))
+            _check_target(
+                f"{layer.name}.{key}", value, layout, report, ("layers", i, "params", key)
+            )
 
     labels = [m.label for m in spec.mappings]
     for i, m in enumerate(spec.mappings):

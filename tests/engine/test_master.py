@@ -25,9 +25,7 @@ def test_poisoned_audio_never_reaches_the_output(render_patch, ceiling: float) -
     changes = [(1.0, "x.mode", 1.0), (2.0, "x.mode", 0.0), (3.0, "x.mode", 2.0)]
     changes += [(4.0, "x.mode", 0.0), (5.0, "x.mode", 3.0), (6.0, "x.mode", 4.0)]
     changes += [(7.0, "x.mode", 0.0)]
-    x = render_patch(
-        "chaos", changes, duration=8.0, output={"ceiling_dbtp": ceiling}, gain_db=6.0
-    )
+    x = render_patch("chaos", changes, duration=8.0, output={"ceiling_dbtp": ceiling}, gain_db=6.0)
     assert np.all(np.isfinite(x))
     assert true_peak_dbtp(x, SR) <= ceiling
     # The sound comes back after each poison: the clean sine is there again.

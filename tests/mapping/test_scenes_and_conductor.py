@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from symphony.collective.voices import allocate
 from symphony.mapping.conductor import Conductor
 from symphony.mapping.layout import ControlLayout
 from symphony.mapping.scenes import SceneAutomation
 from symphony.mapping.schedule import Schedule, events_to_schedule, frames_to_schedule
-from symphony.collective.voices import allocate
 from symphony.performance.loader import Performance
 
 RATE = 50.0

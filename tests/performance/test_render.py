@@ -87,10 +87,25 @@ def test_cli_render_prints_the_report(tmp_path: Path) -> None:
     out = tmp_path / "cli.flac"
     result = subprocess.run(
         [
-            sys.executable, "-m", "symphony.cli", "render", str(DEMO), "-o", str(out),
-            "--duration", "0:06", "--seed", "3", "--participants", "2", "--quiet",
+            sys.executable,
+            "-m",
+            "symphony.cli",
+            "render",
+            str(DEMO),
+            "-o",
+            str(out),
+            "--duration",
+            "0:06",
+            "--seed",
+            "3",
+            "--participants",
+            "2",
+            "--quiet",
         ],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     for label in ("duration", "sample peak", "true peak", "loudness", "render speed"):
