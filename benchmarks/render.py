@@ -1,16 +1,20 @@
-"""Render speed of the demo, against a bare pyo script building the same layers.
+"""Render speed of the demo, against plain pyo scripts building the same layers.
 
-Both run in fresh processes, alternately, in the same run, so machine noise
-hits both alike; the best of N runs of each is compared.
+Three runs, each in a fresh process, alternated so machine noise hits all
+alike; the best of N runs of each is compared:
 
-- symphony: `render_performance` on the demo: simulated participants,
-  features, collective, mappings, scenes, the per-block hook, the master
-  safety chain, the file written, and the report measured afterwards is not
-  counted (only planning plus rendering).
-- bare pyo: the same patch files' `build` functions, given plain pyo SigTo
-  parameters at their defaults and Metro triggers for the heartbeat voices
-  (one per voice, at 70 bpm), summed and written by pyo's offline server. No
-  symphony code runs: no hook, no schedule, no master chain, no features.
+- **symphony**: `render_performance` on the demo: simulated participants,
+  features, collective, mappings, scenes, the schedule, the per-block hook,
+  the master safety chain and the file written (the report's metering
+  afterwards is not counted).
+- **bare pyo, replaying the same timeline**: a plain pyo script (no symphony
+  code at run time) that builds the same patch files with SigTo parameters,
+  Trig voices and layer gains, and applies the very control timeline symphony
+  computed (read from a file) in a ten-line per-block callback. This is the
+  baseline for symphony's overhead: same sound, none of our code.
+- **bare pyo, static**: the same layers left at their defaults, heartbeats
+  from Metro objects at 70 bpm. Cheaper than the show itself (denser grains,
+  brighter filters cost more), shown for scale.
 
 Usage: python benchmarks/render.py [--duration 600] [--participants 8] [--runs 2]
 """
@@ -29,66 +33,108 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "performances" / "demo.toml"
 
 SYMPHONY_RUN = """
-import json, sys, time
+import json
+import numpy as np
 from pathlib import Path
 from symphony.performance.loader import load_performance
 from symphony.performance.render import render_performance
 perf = load_performance(Path({demo!r}))
-started = time.perf_counter()
 result = render_performance(perf, Path({out!r}), duration={duration}, participants={participants})
-wall = time.perf_counter() - started
+s, layout = result.plan.schedule, result.plan.layout
+np.savez({timeline!r}, blocks=s.blocks, targets=s.targets, values=s.values,
+         names=np.array([t.name for t in layout.targets]),
+         initial=np.array(result.plan.initial))
 print(json.dumps({{"wall": result.total_seconds, "plan": result.plan_seconds,
                   "render": result.stats.wall_seconds}}))
 """
 
-BARE_RUN = """
+BARE_COMMON = """
 import importlib.util, json, os, time, tomllib
+import numpy as np
 os.environ.setdefault("PYO_GUI_WX", "0")
 import pyo
 
 demo = tomllib.loads(open({demo!r}).read())
 out = demo.get("output", {{}})
 sr, nch, bs = out.get("sample_rate", 48000), out.get("channels", 2), out.get("block_size", 256)
-voices = demo.get("participants", {{}}).get("voices", 8)
+n_voices = demo.get("participants", {{}}).get("voices", 8)
 started = time.perf_counter()
 s = pyo.Server(sr=sr, nchnls=nch, buffersize=bs, duplex=0, audio="offline").boot()
 s.setGlobalSeed(1)
 s.recordOptions(dur={duration}, filename={out!r}, fileformat=0, sampletype=1)
 
+class Voice:
+    def __init__(self, i):
+        self.trig = TRIGGER(i)
+        self.velocity = pyo.Sig(VELOCITY)
+        self.pan = pyo.SigTo((i + 0.5) / n_voices, time=0.005)
+
 class Ctx:
-    def __init__(self, params, n_voices):
+    def __init__(self, params):
         self.pyo, self.channels, self.sample_rate, self.seed = pyo, nch, sr, 1
-        self.params = params
-        self.kept = []
-        self.voices = [
-            type("V", (), {{"trig": pyo.Metro(60 / 70).play(delay=i * 0.11),
-                           "velocity": pyo.Sig(0.8), "pan": pyo.Sig((i + 0.5) / n_voices)}})()
-            for i in range(n_voices)
-        ]
+        self.params, self.kept = params, []
+        self.voices = [Voice(i) for i in range(n_voices)]
     def param(self, name): return self.params[name]
     def voice_list(self, name): return self.voices
     def keep(self, *objs): self.kept.extend(objs)
-    def spread(self, mono, pan, spread=0.3):
-        p = pyo.Pan(mono, outs=nch, pan=pan, spread=spread); self.kept.append(p); return p
+    def spread(self, mono, pan):
+        p = pyo.SPan(mono, outs=nch, pan=pan); self.kept.append(p); return p
 
-keep, outs = [], []
+setters, keep, outs = {{}}, [], []
 for layer in demo["layers"]:
     path = os.path.join({root!r}, "patches", layer["patch"] + ".py")
     spec = importlib.util.spec_from_file_location("bare_" + layer["name"], path)
     mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
-    params = {{p.name: pyo.SigTo(layer.get("params", {{}}).get(p.name, p.default), time=p.smoothing)
-              for p in mod.PARAMS}}
-    ctx = Ctx(params, voices)
+    params = {{p.name: pyo.SigTo(p.default, time=p.smoothing, init=p.default) for p in mod.PARAMS}}
+    ctx = Ctx(params)
     sig = mod.build(ctx)
-    gain = 10 ** (layer.get("gain_db", 0.0) / 20)
+    gain = pyo.SigTo(10 ** (LAYER_GAIN(layer) / 20), time=0.05)
     outs.append(pyo.Mix(sig, voices=nch, mul=gain))
-    keep.extend([ctx, params, sig])
+    keep.extend([ctx, params, sig, gain])
+    name = layer["name"]
+    for p, obj in params.items():
+        setters[name + "." + p] = obj.setValue
+    setters[name + ".gain_db"] = (lambda g: lambda db: g.setValue(10 ** (db / 20)))(gain)
+    for e in getattr(mod, "EVENTS", ()):
+        for i, v in enumerate(ctx.voices):
+            base = name + "." + e.name + "#" + str(i)
+            setters[base + ".pan"] = v.pan.setValue
+            setters[base + ".velocity"] = v.velocity.setValue
+            setters[base + ".fire"] = (lambda t: lambda _x: t.play())(v.trig)
 mix = pyo.Mix(outs, voices=nch).out()
-s.start()
-wall = time.perf_counter() - started
-s.shutdown()
-print(json.dumps({{"wall": wall}}))
 """
+
+BARE_REPLAY = (
+    BARE_COMMON.replace("TRIGGER(i)", "pyo.Trig()")
+    .replace("VELOCITY", "0.0")
+    .replace("LAYER_GAIN(layer)", "-40.0")
+    + """
+timeline = np.load({timeline!r})
+names = timeline["names"].tolist()
+calls = [setters.get(n, lambda v: None) for n in names]
+blocks, targets = timeline["blocks"].tolist(), timeline["targets"].tolist()
+values = timeline["values"].tolist()
+state = {{"block": 0, "i": 0}}
+def hook():
+    b, i = state["block"], state["i"]
+    while i < len(blocks) and blocks[i] <= b:
+        calls[targets[i]](values[i]); i += 1
+    state["block"], state["i"] = b + 1, i
+s.setCallback(hook)
+s.start()
+print(json.dumps({{"wall": time.perf_counter() - started}}))
+"""
+)
+
+BARE_STATIC = (
+    BARE_COMMON.replace("TRIGGER(i)", "pyo.Metro(60 / 70).play(delay=i * 0.11)")
+    .replace("VELOCITY", "0.75")
+    .replace("LAYER_GAIN(layer)", "-10.0")
+    + """
+s.start()
+print(json.dumps({{"wall": time.perf_counter() - started}}))
+"""
+)
 
 
 def run(code: str) -> dict[str, float]:
@@ -105,53 +151,46 @@ def run(code: str) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--duration", type=float, default=600.0)
     parser.add_argument("--participants", type=int, default=8)
     parser.add_argument("--runs", type=int, default=2)
     args = parser.parse_args()
+    d = args.duration
+    results: dict[str, list[dict[str, float]]] = {"symphony": [], "replay": [], "static": []}
     with tempfile.TemporaryDirectory() as tmp:
-        sym_out, bare_out = str(Path(tmp) / "symphony.wav"), str(Path(tmp) / "bare.wav")
-        symphony, bare = [], []
+        timeline = str(Path(tmp) / "timeline.npz")
+        common = {"demo": str(DEMO), "root": str(ROOT), "duration": d, "timeline": timeline}
         for _ in range(args.runs):
-            bare.append(
-                run(
-                    BARE_RUN.format(
-                        demo=str(DEMO), out=bare_out, root=str(ROOT), duration=args.duration
-                    )
-                )
-            )
-            symphony.append(
+            results["symphony"].append(
                 run(
                     SYMPHONY_RUN.format(
-                        demo=str(DEMO),
-                        out=sym_out,
-                        duration=args.duration,
-                        participants=args.participants,
+                        out=str(Path(tmp) / "s.wav"), participants=args.participants, **common
                     )
                 )
             )
-    best_sym = min(symphony, key=lambda r: r["wall"])
-    best_bare = min(bare, key=lambda r: r["wall"])
-    d = args.duration
+            results["replay"].append(run(BARE_REPLAY.format(out=str(Path(tmp) / "r.wav"), **common)))
+            results["static"].append(run(BARE_STATIC.format(out=str(Path(tmp) / "b.wav"), **common)))
+    best = {k: min(v, key=lambda r: r["wall"]) for k, v in results.items()}
+    base = best["replay"]["wall"]
     print(
         f"demo render, {d:g} s of audio, {args.participants} simulated participants, "
         f"best of {args.runs} runs each"
     )
     print()
-    print("| run | wall time (s) | speed (x real time) | ratio to bare pyo |")
+    print("| run | wall time (s) | speed (x real time) | ratio to bare replay |")
     print("|---|---:|---:|---:|")
-    print(
-        f"| bare pyo, same layers | {best_bare['wall']:.1f} | {d / best_bare['wall']:.1f} | 1.00 |"
-    )
-    print(
-        f"| symphony render | {best_sym['wall']:.1f} | {d / best_sym['wall']:.1f} | "
-        f"{best_sym['wall'] / best_bare['wall']:.2f} |"
-    )
-    print(f"|   of which control plan | {best_sym['plan']:.1f} | | |")
-    print(f"|   of which engine | {best_sym['render']:.1f} | | |")
+    rows = [
+        ("bare pyo, static defaults", best["static"]["wall"]),
+        ("bare pyo, same timeline replayed", base),
+        ("symphony render (plan + engine)", best["symphony"]["wall"]),
+    ]
+    for label, wall in rows:
+        print(f"| {label} | {wall:.1f} | {d / wall:.1f} | {wall / base:.2f} |")
+    print(f"| of which symphony's control plan | {best['symphony']['plan']:.1f} | | |")
+    print(f"| of which symphony's engine | {best['symphony']['render']:.1f} | | |")
     print()
-    print("targets: ratio <= 1.15; 600 s demo in under 60 s")
+    print("targets: symphony / bare replay <= 1.15; the 600 s demo in under 60 s")
 
 
 if __name__ == "__main__":

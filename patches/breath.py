@@ -56,7 +56,7 @@ _PEAK_AT = 0.33  # where in the cycle the swell peaks (top of the inhale)
 _CIRCLE_HZ = 0.8  # low-pass of the phase point on the unit circle
 # Vowel formants, "oo" at rest to "ah" at the top of the inhale: (F_oo, F_ah, q, gain).
 _FORMANTS = ((300.0, 730.0, 5.0, 1.0), (870.0, 1090.0, 7.0, 0.7), (2240.0, 2440.0, 10.0, 0.3))
-_OUT_GAIN = 0.5
+_OUT_GAIN = 0.4
 
 
 def chord_table(seed: int, harmonics: tuple[float, ...], gains: tuple[float, ...]) -> list[float]:

@@ -70,13 +70,15 @@ class PatchContext:
     def keep(self, *objects: Pyo) -> None:
         self.kept.extend(objects)
 
-    def spread(self, mono: Pyo, pan: Pyo | float, spread: float = 0.3) -> Pyo:
+    def spread(self, mono: Pyo, pan: Pyo | float) -> Pyo:
         """Place a mono signal at `pan` (0..1 around the room) over all channels.
 
         With two channels this is left-to-right; with four or eight it walks
         around the ring of speakers, which is how a sanctuary is usually set up.
+        Equal-power panning (pyo's SPan), so a sound between two speakers is as
+        loud as one on a speaker (pyo's Pan dips by about 10 dB there).
         """
-        p = self.pyo.Pan(mono, outs=self.channels, pan=pan, spread=spread)
+        p = self.pyo.SPan(mono, outs=self.channels, pan=pan)
         self.kept.append(p)
         return p
 

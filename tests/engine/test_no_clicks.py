@@ -1,10 +1,10 @@
 """A step in any mapped parameter, through the real engine, never clicks.
 
-For each parameter the demo maps from a feature, one layer is rendered three
-times: held at the low end, held at the high end, and stepped from low to
-high at 1 s. The step is smoothed by the engine (each parameter's declared
+For each parameter the demo maps from a feature, one layer is rendered four
+times: held at the low end, held at the high end, ramped slowly from low to
+high (the smoothed reference), and stepped from low to high at 1 s. The step is smoothed by the engine (each parameter's declared
 smoothing time), so the largest sample-to-sample jump after the step must not
-exceed the largest jump of the steady renders (the smoothed reference) by
+exceed the largest jump of the reference renders by
 more than a small margin. A click, a zipper or a pop shows up as a jump many
 times larger.
 """
@@ -29,10 +29,15 @@ MAPPED = sorted({m.target for m in PERF.spec.mappings} | {"drone.gain_db", "mosa
 SR, BS = 48000, 256
 STEP_AT = 1.0
 DURATION = 2.6
+# The steady renders run longer: a granular texture's own loudest grain must
+# be in the reference, or chance alone would look like a click.
+REFERENCE_DURATION = 8.0
 MARGIN = 1.25
 
 
-def render_layer(target: str, values: list[tuple[float, float]], path: Path) -> np.ndarray:
+def render_layer(
+    target: str, values: list[tuple[float, float]], path: Path, duration: float = DURATION
+) -> np.ndarray:
     layer_name, _ = target.split(".", 1)
     layer = next(x for x in PERF.spec.layers if x.name == layer_name)
     spec = PERF.spec.model_copy(
@@ -53,7 +58,7 @@ def render_layer(target: str, values: list[tuple[float, float]], path: Path) -> 
         np.full(len(values), index, dtype=np.int64),
         np.array([v for _, v in values]),
     )
-    render_offline(spec, patches, layout, initial, schedule, path, DURATION, seed=5)
+    render_offline(spec, patches, layout, initial, schedule, path, duration, seed=5)
     x, _ = sf.read(path, always_2d=True)
     return np.asarray(x, dtype=np.float64)
 
@@ -85,12 +90,23 @@ def test_a_step_in_a_mapped_parameter_does_not_click(target: str, tmp_path: Path
         low, high = -30.0, 0.0
     # All three renders start at the low value; the steady-high one jumps at
     # t=0, before the measured window, and settles well before STEP_AT.
-    held_low = render_layer(target, [(0.0, low)], tmp_path / "low.wav")
-    held_high = render_layer(target, [(0.0, low), (0.02, high)], tmp_path / "high.wav")
+    held_low = render_layer(target, [(0.0, low)], tmp_path / "low.wav", REFERENCE_DURATION)
+    held_high = render_layer(
+        target, [(0.0, low), (0.02, high)], tmp_path / "high.wav", REFERENCE_DURATION
+    )
+    # The smoothed reference: the same change made slowly, so every value in
+    # between (where a texture may be at its loudest) is in the reference too.
+    ramp_times = np.arange(0.0, REFERENCE_DURATION, 0.05)
+    ramp = [(float(t), float(low + (high - low) * t / REFERENCE_DURATION)) for t in ramp_times]
+    slow = render_layer(target, ramp, tmp_path / "slow.wav", REFERENCE_DURATION)
     stepped = render_layer(target, [(0.0, low), (STEP_AT, high)], tmp_path / "step.wav")
     assert np.all(np.isfinite(stepped))
     for metric in (max_jump, max_crackle):
-        reference = max(metric(held_low, STEP_AT, DURATION), metric(held_high, STEP_AT, DURATION))
+        reference = max(
+            metric(held_low, STEP_AT, REFERENCE_DURATION),
+            metric(held_high, STEP_AT, REFERENCE_DURATION),
+            metric(slow, STEP_AT, REFERENCE_DURATION),
+        )
         measured = metric(stepped, STEP_AT, DURATION)
         assert measured <= MARGIN * reference + 1e-4, (
             f"{target}: step from {low:g} to {high:g}: {metric.__name__} {measured:.5f}, "
