@@ -169,8 +169,12 @@ def main() -> None:
                     )
                 )
             )
-            results["replay"].append(run(BARE_REPLAY.format(out=str(Path(tmp) / "r.wav"), **common)))
-            results["static"].append(run(BARE_STATIC.format(out=str(Path(tmp) / "b.wav"), **common)))
+            results["replay"].append(
+                run(BARE_REPLAY.format(out=str(Path(tmp) / "r.wav"), **common))
+            )
+            results["static"].append(
+                run(BARE_STATIC.format(out=str(Path(tmp) / "b.wav"), **common))
+            )
     best = {k: min(v, key=lambda r: r["wall"]) for k, v in results.items()}
     base = best["replay"]["wall"]
     print(

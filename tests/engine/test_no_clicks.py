@@ -2,11 +2,11 @@
 
 For each parameter the demo maps from a feature, one layer is rendered four
 times: held at the low end, held at the high end, ramped slowly from low to
-high (the smoothed reference), and stepped from low to high at 1 s. The step is smoothed by the engine (each parameter's declared
-smoothing time), so the largest sample-to-sample jump after the step must not
-exceed the largest jump of the reference renders by
-more than a small margin. A click, a zipper or a pop shows up as a jump many
-times larger.
+high (the smoothed reference), and stepped from low to high at 1 s. The step
+is smoothed by the engine (each parameter's declared smoothing time), so the
+largest sample-to-sample jump after the step, and the largest peak above
+8 kHz, must not exceed those of the reference renders by more than a small
+margin. A click, a zipper or a pop shows up as many times larger.
 """
 
 from __future__ import annotations
