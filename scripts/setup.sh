@@ -22,7 +22,12 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.symphony-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  echo "setting up .venv (log: .venv/install.log)" >&2
+  if ! { .venv/bin/python -m pip install -q --upgrade pip \
+         && .venv/bin/python -m pip install -q -e ".[dev]"; } >.venv/install.log 2>&1; then
+    tail -n 40 .venv/install.log >&2
+    echo "setup failed: see .venv/install.log" >&2
+    exit 1
+  fi
   touch "$stamp"
 fi
