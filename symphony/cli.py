@@ -55,10 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--participants", type=_positive_int, help="simulated participants (default: file's)"
     )
     render.add_argument("--plot", type=Path, help="also draw the performance to a PNG")
+    render.add_argument("--session", type=Path, help="re-render a live show from its session log")
     render.add_argument("--quiet", action="store_true", help="no progress bar")
 
     check = sub.add_parser("check", help="validate a performance file without rendering")
     check.add_argument("performance", type=Path)
+
+    devices = sub.add_parser(
+        "devices", help="list boards, LSL streams, MIDI and JACK ports now visible"
+    )
+    devices.add_argument("--wait", type=float, default=1.0, help="seconds to look for LSL streams")
 
     patches = sub.add_parser("patches", help="list the parameters of the patches")
     patches.add_argument("folder", type=Path, nargs="?", help="patch folder (default: patches/)")
@@ -80,6 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from symphony.commands.check import run_check
 
             return run_check(args)
+        if args.command == "devices":
+            from symphony.commands.devices import run_devices
+
+            return run_devices(args)
         if args.command == "patches":
             from symphony.commands.patches import run_patches
 

@@ -7,7 +7,7 @@ import sys
 
 from symphony.analysis.meters import format_report
 from symphony.engine.offline import check_output_path
-from symphony.performance.loader import load_performance
+from symphony.performance.loader import Performance, load_performance
 from symphony.performance.render import plot_render, render_performance
 from symphony.progress import ProgressBar
 
@@ -15,6 +15,8 @@ from symphony.progress import ProgressBar
 def run_render(args: argparse.Namespace) -> int:
     performance = load_performance(args.performance)
     check_output_path(args.output)
+    if args.session is not None:
+        return _rerender(args, performance)
     spec = performance.spec
     duration = args.duration or spec.performance.duration
     bar = None if args.quiet else ProgressBar("rendering", duration)
@@ -36,4 +38,17 @@ def run_render(args: argparse.Namespace) -> int:
         plot_render(result, args.plot, spec.performance.title)
         print(f"plot: {args.plot}")
     sys.stdout.flush()
+    return 0
+
+
+def _rerender(args: argparse.Namespace, performance: Performance) -> int:
+    """`render --session LOG`: the live show again, block for block."""
+    from symphony.performance.render import render_session
+
+    bar = None if args.quiet else ProgressBar("re-rendering", args.duration or 0.0)
+    result = render_session(
+        performance, args.session, args.output, duration=args.duration, progress=bar
+    )
+    print(f"{performance.spec.performance.title}, session {args.session}: {args.output}")
+    print(format_report(result.report))
     return 0

@@ -48,7 +48,8 @@ class ControlApplier:
         self.reported: set[int] = set()
         self.rejected = 0
 
-    def apply(self, target: int, value: float) -> None:
+    def apply(self, target: int, value: float) -> float:
+        """Apply one change; return the value really applied (sanitised, clamped)."""
         v = float(value)
         if not math.isfinite(v):
             self.rejected += 1
@@ -65,8 +66,9 @@ class ControlApplier:
         self.last_good[target] = v
         if target == self.master_index:
             self.master_target = v
-            return
+            return v
         self.setters[target](v)
+        return v
 
     def tick_master(self) -> None:
         """Move the master gain toward its target, rising no faster than allowed."""

@@ -23,6 +23,8 @@ from symphony.engine.hook import ControlApplier
 from symphony.engine.pyo_import import load_pyo
 from symphony.errors import SymphonyError
 from symphony.mapping.layout import ControlLayout
+from symphony.session.log import SessionHeader, SessionWriter, performance_hash
+from symphony.session.ring import RingReader, RingView, RingWriter, attach_ring, create_ring
 
 AudioBackend = Literal["jack", "portaudio"]
 MAX_CHANGES_PER_BLOCK = 512  # bounded work per block, whatever floods the queue
@@ -48,24 +50,37 @@ def _portaudio_device(pyo: Any, wanted: str) -> int:
 
 
 class QueueHook:
-    """Per-block hook: drain pending changes (never blocking), tick the master gain."""
+    """Per-block hook: drain pending changes (never blocking), tick the master gain.
 
-    def __init__(self, applier: ControlApplier, changes: Any) -> None:
+    With a session ring, each applied change is stored with its block index
+    (shared memory only: the file is written by another process).
+    """
+
+    def __init__(
+        self, applier: ControlApplier, changes: Any, ring: RingWriter | None = None
+    ) -> None:
         self.applier = applier
         self.changes = changes
+        self.ring = ring
         self.block = 0
 
     def __call__(self) -> None:
         get = self.changes.get_nowait
         apply = self.applier.apply
+        ring = self.ring
+        block = self.block
         for _ in range(MAX_CHANGES_PER_BLOCK):
             try:
                 target, value = get()
             except queue.Empty:
                 break
-            apply(target, value)
+            applied = apply(target, value)
+            if ring is not None:
+                ring.record(block, target, applied)
         self.applier.tick_master()
-        self.block += 1
+        self.block = block + 1
+        if ring is not None:
+            ring.played(block + 1)
 
 
 def run_engine(
@@ -76,10 +91,11 @@ def run_engine(
     stop: EventType,
     seed: int,
     errors: Any,
+    ring_name: str | None = None,
 ) -> None:
     """Body of the engine process; a failure to start is reported to the parent."""
     try:
-        _play(performance_path, options, changes, ready, stop, seed)
+        _play(performance_path, options, changes, ready, stop, seed, ring_name)
     except Exception as exc:
         errors.put(str(exc) if isinstance(exc, SymphonyError) else f"{type(exc).__name__}: {exc}")
         raise SystemExit(2) from None
@@ -92,6 +108,7 @@ def _play(
     ready: EventType,
     stop: EventType,
     seed: int,
+    ring_name: str | None,
 ) -> None:
     from symphony.performance.loader import load_performance
 
@@ -139,7 +156,8 @@ def _play(
         graph.master_gain_index,
         out.max_gain_rise_db_per_s * block_seconds,
     )
-    server.setCallback(QueueHook(applier, changes))
+    ring = RingWriter(attach_ring(ring_name)) if ring_name else None
+    server.setCallback(QueueHook(applier, changes, ring))
     server.start()
     ready.set()
     try:
@@ -150,12 +168,30 @@ def _play(
 
 
 class EngineProcess:
-    """Start the realtime engine in its own process and send it control changes."""
+    """Start the realtime engine in its own process and send it control changes.
+
+    With `session`, every change the engine applies is logged there with its
+    block index, by a writer thread in this (the control) process.
+    """
 
     def __init__(
-        self, performance_path: Path, options: RealtimeOptions | None = None, seed: int = 0
+        self,
+        performance_path: Path,
+        options: RealtimeOptions | None = None,
+        seed: int = 0,
+        session: Path | None = None,
     ) -> None:
         ctx = mp.get_context("spawn")
+        options = options or RealtimeOptions()
+        self.ring: RingView | None = None
+        self.writer: SessionWriter | None = None
+        if session is not None:
+            self.ring = create_ring()
+            self.writer = SessionWriter(
+                session,
+                session_header(performance_path, options, seed),
+                RingReader(self.ring),
+            )
         self.changes: Any = ctx.Queue(maxsize=65536)
         self.ready = ctx.Event()
         self.stopping = ctx.Event()
@@ -164,12 +200,13 @@ class EngineProcess:
             target=run_engine,
             args=(
                 str(performance_path),
-                options or RealtimeOptions(),
+                options,
                 self.changes,
                 self.ready,
                 self.stopping,
                 seed,
                 self.errors,
+                self.ring.name if self.ring else None,
             ),
             name="symphony-engine",
             daemon=True,
@@ -189,6 +226,8 @@ class EngineProcess:
                     reason = f"the audio engine did not start within {timeout:g} s"
                 self.stop()
                 raise SymphonyError(reason, where="engine")
+        if self.writer is not None:
+            self.writer.start()
 
     def send(self, target: int, value: float) -> bool:
         """Queue one change; if the engine is behind, drop it rather than wait."""
@@ -205,3 +244,29 @@ class EngineProcess:
         if self.process.is_alive():
             self.process.kill()
             self.process.join(timeout)
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+        if self.ring is not None:
+            self.ring.close()
+            self.ring.shm.unlink()
+            self.ring = None
+
+
+def session_header(performance_path: Path, options: RealtimeOptions, seed: int) -> SessionHeader:
+    """What a re-render needs to know about the show, taken before it starts."""
+    from symphony.performance.loader import load_performance
+
+    performance = load_performance(performance_path)
+    spec = performance.spec
+    layout = ControlLayout(spec, performance.patches)
+    return SessionHeader(
+        performance=str(performance.path),
+        performance_hash=performance_hash(performance.path),
+        seed=seed,
+        sample_rate=spec.output.sample_rate,
+        block_size=options.buffer or spec.output.block_size,
+        channels=spec.output.channels,
+        targets=[t.name for t in layout.targets],
+        started=time.time(),
+    )

@@ -20,7 +20,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.signal import butter, freqz, sosfilt, sosfilt_zi
+from scipy.signal import butter, freqz, sosfilt_zi
 
 from symphony.features.stream import (
     ABSURD,
@@ -34,6 +34,7 @@ from symphony.features.stream import (
     last_index,
     median_small,
     repeat_runs,
+    sos_filter,
 )
 
 _HIGHPASS, _LOWPASS = 0.05, 1.0  # Hz: 3 to 60 breaths per minute
@@ -147,7 +148,7 @@ def process_breath(state: BreathState, x: Array) -> BreathChunk:
     signal_ok = valid & (runs < _FLAT_RUN * fs)
     last_bad = last_index(~signal_ok, n0, state.last_bad)
     state.last_bad = int(last_bad[-1]) if m else state.last_bad
-    y, state.zi = sosfilt(state.sos, filled, zi=state.zi)
+    y, state.zi = sos_filter(state.sos, filled, state.zi)
     lp = np.log(y * y + _LOG_FLOOR)
     assert state.level is not None
     ref = state.level.update(lp, signal_ok)
@@ -172,7 +173,9 @@ def process_breath(state: BreathState, x: Array) -> BreathChunk:
     since_turn = (idx - turn_n[pos + 1]) / fs
     period = np.where(np.isfinite(rate), 60.0 / np.where(rate > 0, rate, 1.0), _MAX_PERIOD)
     fresh = since_turn < np.minimum(1.5 * period, _MAX_PERIOD)
-    return BreathChunk(rate=rate, phase=phase, depth=depth, quality=np.where(fresh, q, 0.0))
+    # Fast attack, slow release: 0 at once on bad signal, then back up at the EMA's pace.
+    quality = np.where(fresh & (ok > 0), q, 0.0)
+    return BreathChunk(rate=rate, phase=phase, depth=depth, quality=quality)
 
 
 def _turning_points(

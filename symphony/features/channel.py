@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from symphony.features.breath import new_breath_state, process_breath
+from symphony.features.derived import RiivState, new_riiv_state, process_riiv
 from symphony.features.eda import new_eda_state, process_eda
 from symphony.features.eeg import new_eeg_state, process_eeg
 from symphony.features.heart import new_heart_state, process_heart
@@ -27,6 +28,7 @@ _MAX_FILL = 60.0  # s: a longer gap restarts the stream instead of being filled 
 _PIECE = 30.0  # s: gaps are filled in pieces of at most this, to bound temporary memory
 _MAX_PENDING = 600.0  # s of frames kept for a caller who does not pull; older ones are dropped
 _MAX_BEATS = 2048  # beat events kept for a caller who does not pull
+_DERIVE_QUALITY = 0.5  # pulse quality needed to derive breathing from it
 
 # Per-sample outputs of one chunk: values by name, and the beat times it confirmed.
 Outputs = tuple[dict[str, Array], Array]
@@ -111,6 +113,11 @@ class SignalStream:
     beats: list[Array] = field(default_factory=list)  # confirmed, not yet taken
     started: bool = False
     queued: list[Array] = field(default_factory=list)
+    # PPG only: a respiration stream derived from the pulse (see derived.py), while
+    # the participant has no belt; None when not wanted.
+    derived: SignalStream | None = None
+    riiv: RiivState | None = None
+    riiv_origin: int = 0  # global sample index of the derivation's sample 0
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -130,6 +137,8 @@ class SignalStream:
         on it, since processing is chunk-invariant.
         """
         data = np.array(signal.data, dtype=np.float64)  # a copy: callers reuse buffers
+        if data.ndim == 0 or data.shape[-1] == 0:
+            return  # nothing to add (an empty packet says nothing about the layout)
         if self.kind in _MULTICHANNEL:
             data = data.reshape(-1, data.shape[-1])
         elif data.ndim > 1:
@@ -181,7 +190,7 @@ class SignalStream:
 
     def _restart(self, start: float) -> None:
         """After a long silence, begin again rather than filling hours with NaN."""
-        self.t0, self.n, self.processor = float(start), 0, None
+        self.t0, self.n, self.processor, self.riiv = float(start), 0, None, None
         self.k_next = max(self.k_next, self._first_frame(self.t0))
 
     def _first_frame(self, t: float) -> int:
@@ -193,6 +202,9 @@ class SignalStream:
     def _consume(self, x: Array) -> None:
         m = x.shape[-1]
         values = self._values(x)
+        if self.derived is not None:
+            # Breathing is only read from pulse the heart stage believes (no motion).
+            self._derive(np.where(values["q_heart"] >= _DERIVE_QUALITY, x, np.nan))
         positions = frame_positions(self.k_next, self.t0, self.fs, self.n + m, self.rate)
         local = positions - self.n
         if positions.size:
@@ -201,6 +213,22 @@ class SignalStream:
             self.k_next += positions.size
             self._drop_old_frames()
         self.n += m
+
+    def _derive(self, x: Array) -> None:
+        """Feed the pulse-derived respiration stream, from the first valid sample on."""
+        assert self.derived is not None
+        start = 0
+        if self.riiv is None:
+            good = np.flatnonzero(np.isfinite(x) & (np.abs(x) < ABSURD))
+            if not good.size:
+                return
+            start = int(good[0])
+            self.riiv = new_riiv_state(self.fs, float(x[start]))
+            self.riiv_origin = self.n + start
+        first, y = process_riiv(self.riiv, x[start:])
+        if y.size:
+            t = self.t0 + (self.riiv_origin + first) / self.fs
+            self.derived.push(Signal("resp", self.riiv.rate, y, "au", t))
 
     def _drop_old_frames(self) -> None:
         """Keep at most `_MAX_PENDING` seconds of unpulled frames (bounded memory)."""

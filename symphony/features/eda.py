@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.signal import butter, sosfilt, sosfilt_zi
+from scipy.signal import butter, sosfilt_zi
 
 from symphony.features.stream import (
     ABSURD,
@@ -26,6 +26,7 @@ from symphony.features.stream import (
     hold_invalid,
     last_index,
     repeat_runs,
+    sos_filter,
 )
 
 _RANGE_US = (0.05, 100.0)  # outside: no skin contact, or a short circuit
@@ -91,7 +92,7 @@ def process_eda(state: EdaState, x: Array) -> EdaChunk:
     state.last_bad = int(last_bad[-1]) if m else state.last_bad
     ok = signal_ok & ((np.arange(n0, n0 + m) - last_bad) >= _SETTLE * fs)
     w = ok.astype(np.float64)
-    y, state.zi = sosfilt(state.sos, filled, zi=state.zi)
+    y, state.zi = sos_filter(state.sos, filled, state.zi)
     rise = np.maximum(np.diff(y, prepend=state.y_prev), 0.0) * fs * 60.0
     state.y_prev = float(y[-1]) if m else state.y_prev
     e = state.emas
@@ -100,6 +101,7 @@ def process_eda(state: EdaState, x: Array) -> EdaChunk:
         act_w = e.run("act_w", w)
         activity = e.run("act", rise * w) / act_w
     quality = np.clip(e.run("q", w) / ema_debias(n0 + m, m, e.alpha("q")), 0.0, 1.0)
+    quality = np.where(ok, quality, 0.0)  # fast attack, slow release
     state.n = n0 + m
     good = act_w > 1e-3
     return EdaChunk(

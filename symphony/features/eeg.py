@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.signal import butter, sosfilt, sosfilt_zi
+from scipy.signal import butter, sosfilt_zi
 
 from symphony.features.stream import (
     ABSURD,
@@ -28,6 +28,7 @@ from symphony.features.stream import (
     hold_invalid,
     last_index,
     repeat_runs,
+    sos_filter,
 )
 
 BANDS = {"theta": (4.0, 8.0), "alpha": (8.0, 13.0), "beta": (13.0, 30.0)}
@@ -100,7 +101,7 @@ def process_eeg(state: EegState, x: Array) -> EegChunk:
     assert state.emas is not None
     valid: BoolArray = np.isfinite(x) & (np.abs(x) < ABSURD)
     filled, state.last_raw = hold_invalid(x, valid, state.last_raw)
-    hp, state.hp_zi = sosfilt(state.hp, filled, axis=-1, zi=state.hp_zi)
+    hp, state.hp_zi = sos_filter(state.hp, filled, state.hp_zi)
     runs, state.run_value, state.run = repeat_runs(filled, state.run_value, state.run)
     # Flat: identical samples (railed, unplugged) or no microvolt of activity at all.
     flat = (runs >= _FLAT_RUN * fs) | (state.emas.run("flat", hp * hp) < _FLAT_UV2)
@@ -117,14 +118,14 @@ def process_eeg(state: EegState, x: Array) -> EegChunk:
     # Smoothing is linear, so sum over channels first and smooth once per band.
     powers = []
     for i, name in enumerate(BANDS):
-        y, state.band_zi[name] = sosfilt(
-            state.band_sos[name], filled, axis=-1, zi=state.band_zi[name]
-        )
+        y, state.band_zi[name] = sos_filter(state.band_sos[name], filled, state.band_zi[name])
         delayed = np.concatenate((state.delay_line[i], y * y), axis=-1)
         state.delay_line[i] = delayed[:, delayed.shape[-1] - d :]
         powers.append(state.emas.run(name, (delayed[:, :m] * w).sum(axis=0)))
     weight = state.emas.run("w", w.mean(axis=0))
     quality = np.clip(weight / ema_debias(n0 + m, m, state.emas.alpha("w")), 0.0, 1.0)
+    # Fast attack: never more than the share of channels clean right now.
+    quality = np.minimum(quality, w.mean(axis=0))
     state.n = n0 + m
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.log(powers[0] + powers[1]) - np.log(powers[2])

@@ -23,7 +23,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.signal import butter, group_delay, sosfilt, sosfilt_zi
+from scipy.signal import butter, group_delay, sosfilt_zi
 
 from symphony.features.stream import (
     ABSURD,
@@ -38,6 +38,7 @@ from symphony.features.stream import (
     median_small,
     parabolic_offset,
     repeat_runs,
+    sos_filter,
 )
 
 _BAND = (0.5, 6.0)  # Hz: the pulse upstroke, without breathing wander or hiss ...
@@ -45,6 +46,7 @@ _ORDER = 1  # ... with a gentle filter: less delay before a beat can be confirme
 _REFRACTORY = 0.3  # s: no two beats closer than this (200 bpm) ...
 _REFRACTORY_IBI = 0.6  # ... nor closer than this part of the recent interval (dicrotic wave),
 _REFRACTORY_MAX = 0.45  # ... capped, so a run of missed beats cannot lock us at half rate
+_KNOWN_RHYTHM = 3  # accepted intervals before the refractory period follows the rhythm
 _MIN_IBI, _MAX_IBI = 0.3, 2.0
 _IBI_JUMP = 0.3  # relative change to the recent median that marks a missed/extra beat
 _STALE = 3.0  # s without a good beat before heart rate is no longer trusted
@@ -57,7 +59,7 @@ _MAX_SEGMENT = 0.35  # s: a slope bump longer than this is motion, not a pulse
 _LOG_FLOOR = 1e-20  # added to slope power before log; far below any real sensor's noise
 _LOG_RATIO_HIGH = np.log(10.0)  # recent vs reference slope power: above = motion artefact
 _LOG_RATIO_LOW = np.log(1.0 / 100.0)  # ... below = signal vanished
-_RELEARN = 15  # 1 s blocks of a new level before it is accepted as the norm
+_RELEARN = 10  # 1 s blocks of a new level before it is accepted as the norm
 
 
 @dataclass
@@ -157,7 +159,7 @@ def process_heart(state: HeartState, x: Array) -> HeartChunk:
     last_bad = last_index(~signal_ok, n0, state.last_bad)
     state.last_bad = int(last_bad[-1]) if m else state.last_bad
 
-    y, state.zi = sosfilt(state.sos, filled, zi=state.zi)
+    y, state.zi = sos_filter(state.sos, filled, state.zi)
     yy = np.concatenate((state.y_prev, y))
     d = 0.5 * (yy[2:] - yy[:-2])
     state.y_prev = yy[-2:]
@@ -180,7 +182,8 @@ def process_heart(state: HeartState, x: Array) -> HeartChunk:
     state.n = n0 + m
     q = state.emas.run("q", ok.astype(np.float64)) / ema_debias(n0 + m, m, state.emas.alpha("q"))
     age = (np.arange(n0, n0 + m) - _latest(emit_at, n0, m, state)) / fs
-    quality = np.where(age < _STALE, q, 0.0)
+    # Fast attack, slow release: 0 at once on bad signal, then back up at the EMA's pace.
+    quality = np.where((age < _STALE) & ok, q, 0.0)
     state.last_beat_n = int(emit_at[-1]) if emit_at.size else state.last_beat_n
     return HeartChunk(hr=hr, rmssd=rmssd, quality=quality, beats=beats, emitted=emit_at)
 
@@ -273,8 +276,10 @@ def _close(
         if seg.best < _PEAK_FRACTION * ref or seg.best > _ARTIFACT_FACTOR * ref:
             return
     recent = list(state.ibis)[-5:]
-    refractory = _REFRACTORY
-    if recent:
+    # Until the rhythm is known, the longest refractory period: a strong diastolic
+    # wave ~0.35 s after the systolic one must not lock us at double rate.
+    refractory = _REFRACTORY_MAX
+    if len(recent) >= _KNOWN_RHYTHM:
         refractory = min(max(_REFRACTORY, _REFRACTORY_IBI * median_small(recent)), _REFRACTORY_MAX)
     if t - state.last_beat_t < refractory:
         return

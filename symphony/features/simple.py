@@ -43,7 +43,10 @@ FEATURES: dict[str, FeatureInfo] = {
         FeatureInfo("breath_depth", "", 0, 1, "breath depth vs own usual: 0.5 usual, 0.8 double"),
         FeatureInfo("arousal", "", 0, 1, "heart rate and skin conductance vs own baseline"),
         FeatureInfo("relaxation", "", 0, 1, "EEG (alpha + theta) / beta vs own baseline"),
-        FeatureInfo("quality", "", 0, 1, "signal quality: 0 flat/railed/missing, 1 clean"),
+        FeatureInfo(
+            "quality", "", 0, 1, "signal quality: 0 flat/railed/missing (at once), 1 clean"
+        ),
+        FeatureInfo("stale", "", 0, 1, "1 when no sample of any kind arrived for over 1 s"),
     )
 }
 EVENTS: dict[str, FeatureInfo] = {
@@ -59,6 +62,7 @@ _EDA_LEVEL_SPREAD = 0.15  # natural-log units of skin conductance level
 _EDA_ACTIVITY_SPREAD = 1.0  # uS/min of rising conductance
 _EEG_SPREAD = 0.4  # natural-log units of (theta + alpha) / beta
 _DEPTH_GAIN = 2.0  # logistic gain on ln(depth / usual): double depth -> 0.8
+_STALE_AFTER = 1.0  # s without any new sample before a participant is stale
 _QUALITY_KINDS = ("ppg", "resp", "eeg", "eda")
 
 
@@ -83,7 +87,7 @@ class _Personal:
 class ParticipantFeatures:
     """Streaming, causal features of one participant (see module docstring)."""
 
-    def __init__(self, participant: str, rate: float = 50.0, *, max_lag: float = 2.0) -> None:
+    def __init__(self, participant: str, rate: float = 50.0, *, max_lag: float = 1.5) -> None:
         if rate <= 0:
             raise ValueError("frame rate must be positive")
         self.participant = participant
@@ -91,6 +95,7 @@ class ParticipantFeatures:
         self.max_lag = float(max_lag)
         self._streams: dict[str, SignalStream] = {}
         self._personal = _Personal(self.rate)
+        self._derived: SignalStream | None = None  # breathing from the pulse, without a belt
         self._k = 0  # next frame to hand out
 
     def push(self, signal: Signal) -> None:
@@ -100,6 +105,11 @@ class ParticipantFeatures:
         stream = self._streams.get(signal.kind)
         if stream is None:
             stream = self._streams[signal.kind] = SignalStream(signal.kind, self.rate)
+            if signal.kind == "ppg" and "resp" not in self._streams:
+                self._derived = stream.derived = SignalStream("resp", self.rate)
+        if signal.kind == "resp" and self._derived is not None:
+            # A real belt: stop deriving breathing from the pulse.
+            self._streams["ppg"].derived = self._derived = None
         stream.push(signal)
 
     def pull(self, now: float | None = None) -> FeatureTrack:
@@ -108,14 +118,17 @@ class ParticipantFeatures:
         Without `now`, frames go as far as the signals allow; with `now`,
         up to that time even if signals are late or absent.
         """
-        for stream in self._streams.values():
+        for stream in self._sources():
             stream.flush()
         k_end = self._horizon(now)
         k0 = self._k
         raw: dict[str, Array] = {}
-        for stream in self._streams.values():
+        for stream in self._sources():
             raw.update(stream.take(k0, k_end))
         values = self._combine(raw, k0, k_end - k0)
+        newest = max([s.end_time for s in self._streams.values()], default=-np.inf)
+        frame_t = np.arange(k0, max(k_end, k0)) / self.rate
+        values["stale"] = (frame_t > newest + _STALE_AFTER).astype(np.float64)
         self._k = max(k_end, k0)
         heart = self._streams.get("ppg")
         beats = heart.take_beats() if heart else np.zeros(0)
@@ -123,9 +136,14 @@ class ParticipantFeatures:
             self.participant, self.rate, k0 / self.rate, values, {"heartbeat": beats}
         )
 
+    def _sources(self) -> list[SignalStream]:
+        """Streams giving frame values, the pulse-derived breathing last (after the pulse)."""
+        streams = list(self._streams.values())
+        return [*streams, self._derived] if self._derived is not None else streams
+
     def _horizon(self, now: float | None) -> int:
         """First frame not yet complete: waits for every stream that is not far behind."""
-        streams = self._streams.values()
+        streams = self._sources()
         lead = max([s.end_time for s in streams], default=-np.inf)
         if now is not None:
             lead = max(lead, now)
@@ -193,7 +211,7 @@ class ParticipantFeatures:
         present = [f"q_{_Q[k]}" for k in _QUALITY_KINDS if k in self._streams]
         q = np.mean([get(name) for name in present], axis=0) if present else zero
         out["quality"] = np.clip(np.nan_to_num(q, nan=0.0), 0.0, 1.0)
-        return {name: out[name] for name in FEATURES}
+        return {name: out[name] for name in FEATURES if name in out}
 
 
 _Q = {"ppg": "heart", "resp": "resp", "eeg": "eeg", "eda": "eda"}

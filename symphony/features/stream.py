@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from scipy.signal import lfilter
+from scipy.signal import lfilter, sosfilt
+
+try:  # scipy's own kernels, without the per-call checks (see `sos_filter`, `ema`)
+    from scipy.signal._sigtools import _linear_filter as _lfilter_kernel
+    from scipy.signal._sosfilt import _sosfilt as _sos_kernel
+except ImportError:  # pragma: no cover - a scipy that moved them: the public paths are used
+    _sos_kernel = _lfilter_kernel = None
 
 Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -39,7 +45,11 @@ def ema(x: Array, alpha: float, zi: Array) -> tuple[Array, Array]:
     """
     if x.shape[-1] == 0:
         return x.copy(), zi
-    y, zf = lfilter([alpha], [1.0, alpha - 1.0], x, axis=-1, zi=zi)
+    b, a = np.array([alpha]), np.array([1.0, alpha - 1.0])
+    if _lfilter_kernel is not None and x.dtype == np.float64 and zi.dtype == np.float64:
+        y, zf = _lfilter_kernel(b, a, x, -1, zi)  # what lfilter calls: same numbers
+    else:
+        y, zf = lfilter(b, a, x, axis=-1, zi=zi)
     return np.asarray(y), np.asarray(zf)
 
 
@@ -120,6 +130,32 @@ def frame_positions(k_next: int, start: float, fs: float, n_end: int, rate: floa
     return out
 
 
+def sos_filter(sos: Array, x: Array, zi: Array) -> tuple[Array, Array]:
+    """`scipy.signal.sosfilt` along the last axis, continuing from `zi`; same numbers.
+
+    Live chunks are small, and sosfilt's argument checks and axis juggling
+    cost several times the filtering itself; this calls the very kernel
+    sosfilt calls, on the same contiguous float64 layout, so results are
+    bit-identical (tested) and chunk invariance is untouched. `zi` has
+    sosfilt's layout: (sections, *x.shape[:-1], 2).
+    """
+    if x.shape[-1] == 0:
+        return x.copy(), zi
+    if _sos_kernel is None:
+        y, z_end = sosfilt(sos, x, axis=-1, zi=zi)
+        return np.asarray(y), np.asarray(z_end)
+    sections = sos.shape[0]
+    out = np.array(x.reshape(-1, x.shape[-1]), dtype=np.float64, order="C")  # filtered in place
+    if x.ndim == 1:
+        z = np.array(zi.reshape(1, sections, 2), dtype=np.float64, order="C")
+        _sos_kernel(np.ascontiguousarray(sos, dtype=np.float64), out, z)
+        return out.reshape(x.shape), z.reshape(zi.shape)
+    z = np.ascontiguousarray(np.moveaxis(zi, 0, -2).reshape(-1, sections, 2), dtype=np.float64)
+    _sos_kernel(np.ascontiguousarray(sos, dtype=np.float64), out, z)
+    zf: Array = np.moveaxis(z.reshape(*x.shape[:-1], sections, 2), -2, 0)
+    return out.reshape(x.shape), zf
+
+
 @dataclass
 class EmaBank:
     """Named one-pole smoothers sharing a sample rate; state carried between chunks."""
@@ -177,7 +213,7 @@ class LevelTracker:
     change (a re-seated sensor). So: each block of `block` samples yields the
     median log power of its good samples; blocks within (`down`, `up`) of
     the reference pull it with weight `alpha`; deviating blocks are ignored,
-    unless `relearn` of them come in a row, in which case the new level is
+    unless they outnumber ordinary blocks by `relearn`, in which case the new level is
     taken as the reference. Blocks are aligned to the global sample index and
     summarised only once complete (the partial block is kept), so the result
     does not depend on chunking.
@@ -222,7 +258,9 @@ class LevelTracker:
             # A plain average of the first blocks, then exponential forgetting.
             self.learnt += 1
             self.ref += max(self.alpha, 1.0 / self.learnt) * dev
-            self.run = 0
+            # Leaky, not reset: a new level interrupted by the odd ordinary block
+            # (a pulse that was learnt from noise at the start) is still accepted.
+            self.run = max(self.run - 1, 0)
             return
         self.run += 1
         if self.run >= self.relearn:

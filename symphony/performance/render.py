@@ -81,3 +81,59 @@ def plot_render(result: RenderResult, png: Path, title: str) -> None:
         scenes=plan.scenes,
         title=title,
     )
+
+
+@dataclass
+class SessionRenderResult:
+    stats: RenderStats
+    report: RenderReport
+
+
+def render_session(
+    performance: Performance,
+    session_path: Path,
+    out_path: Path,
+    duration: float | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> SessionRenderResult:
+    """Re-render a live show from its session log: the same changes at the same blocks."""
+    from symphony.errors import SymphonyError
+    from symphony.mapping.layout import ControlLayout
+    from symphony.session.log import performance_hash, read_session
+
+    session = read_session(session_path)
+    header = session.header
+    spec = performance.spec
+    layout = ControlLayout(spec, performance.patches)
+    names = [t.name for t in layout.targets]
+    if names != header.targets:
+        raise SymphonyError(
+            "the session was recorded with another control layout (patches or performance "
+            "changed since)",
+            where=session_path,
+            expected=f"the performance as it was: {header.performance}",
+        )
+    if performance_hash(performance.path) != header.performance_hash:
+        import logging
+
+        logging.getLogger(__name__).warning(
+            "%s changed since the session was recorded; its layout still matches", performance.path
+        )
+    output = spec.output.model_copy(update={"block_size": header.block_size})
+    spec = spec.model_copy(update={"output": output})
+    length = duration if duration is not None else session.duration
+    if length <= 0:
+        raise SymphonyError("the session log holds no played blocks", where=session_path)
+    stats = render_offline(
+        spec,
+        performance.patches,
+        layout,
+        layout.initial_values(spec, spec.output),
+        session.schedule,
+        out_path,
+        length,
+        header.seed,
+        progress=progress,
+    )
+    report = dataclasses.replace(measure_file(out_path), speed_x=stats.speed)
+    return SessionRenderResult(stats=stats, report=report)

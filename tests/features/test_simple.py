@@ -140,7 +140,7 @@ def test_frames_sit_on_the_frame_clock(clean: list) -> None:
 def test_warm_up_is_unknown_except_quality(clean: list) -> None:
     for _, track in clean:
         for name, v in track.values.items():
-            if name == "quality":
+            if name in ("quality", "stale"):
                 assert np.isfinite(v).all()
             else:
                 assert np.isnan(v[0]), name

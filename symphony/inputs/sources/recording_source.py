@@ -1,0 +1,219 @@
+"""Recorded sessions: load them whole for offline renders, or replay them as a live source.
+
+`load_recording` reads CSV, XDF, EDF/BDF or BrainFlow files (formats in
+`recording_readers.py`) at full speed into `ParticipantRecording`s, which is
+what offline rendering and the feature tests want. `ReplaySource` plays
+recordings through the `Source` contract in real time, so a show can be
+rehearsed on last week's data with the live code path; `fast=True` hands
+out the next `chunk` seconds on every poll, as fast as the caller polls.
+
+Spec keys (kind = "recording"): name, path, profile, format, board,
+participant, fast, chunk, loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from symphony.errors import SymphonyError
+from symphony.inputs.profiles import SensorProfile, load_profile
+from symphony.inputs.recording import ParticipantRecording, Signal
+from symphony.inputs.source import SignalChunk, SourceStatus
+from symphony.inputs.sources import recording_readers as readers
+from symphony.inputs.sources.common import Clock, check_spec, monotonic_clock
+
+Format = Literal["csv", "xdf", "edf", "brainflow"]
+_SUFFIXES: dict[str, Format] = {
+    ".csv": "csv",
+    ".tsv": "brainflow",
+    ".xdf": "xdf",
+    ".xdfz": "xdf",
+    ".edf": "edf",
+    ".bdf": "edf",
+}
+
+
+def detect_format(path: Path) -> Format:
+    """The format from the suffix; a .csv that starts with numbers is a BrainFlow file."""
+    fmt = _SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        raise SymphonyError(
+            f"unknown recording format '{path.suffix}'",
+            where=path,
+            expected="a .csv, .xdf, .edf, .bdf file (or format=...)",
+        )
+    if fmt == "csv":
+        try:
+            with path.open(encoding="utf-8") as handle:
+                first = next((ln for ln in handle if ln.strip() and not ln.startswith("#")), "")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SymphonyError(f"cannot read recording: {exc}", where=path) from None
+        head = first.split(",")[0].split("\t")[0].strip()
+        try:
+            float(head)
+        except ValueError:
+            return "csv"  # a header: symphony's CSV (which then checks it)
+        return "brainflow"
+    return fmt
+
+
+def load_recording(
+    path: str | Path,
+    profile: SensorProfile | None = None,
+    *,
+    format: Format | None = None,
+    board: str | int | None = None,
+    participant: str | None = None,
+) -> list[ParticipantRecording]:
+    """Every participant's signals in a recording file, times from its start."""
+    path = Path(path)
+    if not path.is_file():
+        raise SymphonyError("recording not found", where=path)
+    fmt = format or detect_format(path)
+    who = participant or path.stem
+    if fmt == "csv":
+        signals = readers.read_csv(path, profile, who)
+    elif fmt == "xdf":
+        signals = readers.read_xdf(path, profile, who)
+    elif fmt == "edf":
+        signals = readers.read_edf(path, profile, who)
+    else:
+        signals = readers.read_brainflow(path, profile, who, board)
+    return [ParticipantRecording(name, kinds) for name, kinds in sorted(signals.items())]
+
+
+class ReplaySpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = "recording"
+    name: str = "recording"
+    path: Path
+    profile: str | None = None
+    format: Format | None = None
+    board: str | int | None = None
+    participant: str | None = None
+    fast: bool = False
+    chunk: float = Field(default=1.0, gt=0)
+    loop: bool = False
+
+
+class ReplaySource:
+    """Plays recordings as a live source (see module docstring).
+
+    Live, a sample is handed out once the show clock has passed its time
+    (recording time plus the show time at `open`); fast, each poll hands out
+    the next `chunk` seconds, stamped with the recording's own times. With
+    `loop`, the recording starts over when it ends.
+    """
+
+    def __init__(
+        self,
+        recordings: Sequence[ParticipantRecording],
+        clock: Clock | None = None,
+        *,
+        name: str = "replay",
+        fast: bool = False,
+        chunk: float = 1.0,
+        loop: bool = False,
+    ) -> None:
+        self.name = name
+        self.recordings = list(recordings)
+        self.fast = fast
+        self.chunk = chunk
+        self.loop = loop
+        self._clock = clock or monotonic_clock()
+        self._t_open: float | None = None
+        self._sent: dict[tuple[str, str], int] = {}
+        self._fast_time = 0.0
+        self._status = SourceStatus(name)
+        self.length = max(
+            (s.start + s.duration for r in self.recordings for s in r.signals.values()),
+            default=0.0,
+        )
+
+    @property
+    def finished(self) -> bool:
+        return not self.loop and self._elapsed() >= self.length
+
+    def _elapsed(self) -> float:
+        if self._t_open is None:
+            return 0.0
+        return self._fast_time if self.fast else self._clock() - self._t_open
+
+    def open(self) -> None:
+        self._t_open = self._clock()
+        self._status.connected = True
+
+    def poll(self) -> list[SignalChunk]:
+        if self._t_open is None:
+            return []
+        if self.fast:
+            self._fast_time += self.chunk
+        elapsed = self._elapsed()
+        laps = int(elapsed // self.length) if self.loop and self.length > 0 else 0
+        chunks = []
+        for rec in self.recordings:
+            for kind, signal in rec.signals.items():
+                chunks.extend(self._due(rec.participant, kind, signal, elapsed, laps))
+        if chunks:
+            self._status.last_data = max(c.signal.start + c.signal.duration for c in chunks)
+        self._status.connected = not self.finished
+        return chunks
+
+    def _due(
+        self, participant: str, kind: str, signal: Signal, elapsed: float, laps: int
+    ) -> list[SignalChunk]:
+        """Samples of one signal whose time has come, split at loop boundaries."""
+        key = (participant, kind)
+        n = signal.n_samples
+        sent = self._sent.get(key, 0)
+        out = []
+        while True:
+            lap, index = divmod(sent, n) if n else (0, 0)
+            lap_time = elapsed - lap * self.length
+            # The epsilon keeps 0.5 s x 99.99999 Hz (a rate from float steps) at 50 samples.
+            exact = (lap_time - signal.start) * signal.rate + 1e-6
+            due = int(np.clip(np.floor(exact), 0, n))
+            if lap > laps or due <= index:
+                break
+            offset = (0.0 if self.fast else self._t_open or 0.0) + lap * self.length
+            data = signal.data[..., index:due]
+            start = signal.start + index / signal.rate + offset
+            piece = Signal(signal.kind, signal.rate, data.copy(), signal.unit, start)
+            out.append(SignalChunk(participant, piece))
+            sent += due - index
+            if due < n or not self.loop:
+                break
+        self._sent[key] = sent
+        return out
+
+    def status(self) -> SourceStatus:
+        return SourceStatus(**vars(self._status))
+
+    def close(self) -> None:
+        self._status.connected = False
+
+
+def from_spec(spec: dict[str, Any], clock: Clock | None = None) -> ReplaySource:
+    checked = check_spec(ReplaySpec, spec, f"source '{spec.get('name', 'recording')}'")
+    profile = load_profile(checked.profile) if checked.profile else None
+    recordings = load_recording(
+        checked.path,
+        profile,
+        format=checked.format,
+        board=checked.board,
+        participant=checked.participant,
+    )
+    return ReplaySource(
+        recordings,
+        clock,
+        name=checked.name,
+        fast=checked.fast,
+        chunk=checked.chunk,
+        loop=checked.loop,
+    )

@@ -1,0 +1,115 @@
+"""A shared-memory ring of applied control changes, written by the engine.
+
+The engine process may not do file I/O on its audio path, yet every change it
+applies must reach the session log with the block it landed on. So its
+per-block hook only writes three numbers into shared memory (a few hundred
+nanoseconds), and a writer in another process drains the ring to disk.
+
+Single producer (the engine hook), single consumer (the session writer). The
+producer advances `written` after the entry is stored, so the consumer never
+reads half an entry; if the consumer falls a whole ring behind, the lost
+entries are counted, never silently dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from multiprocessing import resource_tracker, shared_memory
+
+import numpy as np
+import numpy.typing as npt
+
+CAPACITY = 1 << 16  # entries; ~2 minutes of a busy show between drains
+
+
+@dataclass
+class RingView:
+    """Numpy views on the shared block: counters, blocks, targets, values."""
+
+    shm: shared_memory.SharedMemory
+    counters: npt.NDArray[np.int64]  # [0] entries written, [1] blocks played
+    blocks: npt.NDArray[np.int64]
+    targets: npt.NDArray[np.int64]
+    values: npt.NDArray[np.float64]
+
+    @property
+    def name(self) -> str:
+        return self.shm.name
+
+    def close(self) -> None:
+        self.shm.close()
+
+
+def _views(shm: shared_memory.SharedMemory, capacity: int) -> RingView:
+    buf = shm.buf
+    counters = np.ndarray((2,), dtype=np.int64, buffer=buf, offset=0)
+    blocks = np.ndarray((capacity,), dtype=np.int64, buffer=buf, offset=16)
+    targets = np.ndarray((capacity,), dtype=np.int64, buffer=buf, offset=16 + 8 * capacity)
+    values = np.ndarray((capacity,), dtype=np.float64, buffer=buf, offset=16 + 16 * capacity)
+    return RingView(shm, counters, blocks, targets, values)
+
+
+def create_ring(capacity: int = CAPACITY) -> RingView:
+    shm = shared_memory.SharedMemory(create=True, size=16 + 24 * capacity)
+    view = _views(shm, capacity)
+    view.counters[:] = 0
+    return view
+
+
+def attach_ring(name: str, capacity: int = CAPACITY) -> RingView:
+    shm = shared_memory.SharedMemory(name=name)
+    # The creator owns the block and unlinks it; on Python < 3.13 attaching
+    # also registers it with this process's resource tracker, which would
+    # unlink it (under the creator's feet) when this process ends.
+    resource_tracker.unregister(shm._name, "shared_memory")  # type: ignore[attr-defined]
+    return _views(shm, capacity)
+
+
+class RingWriter:
+    """The engine's side: store one applied change; count played blocks."""
+
+    def __init__(self, view: RingView) -> None:
+        self.view = view
+        self.mask = view.blocks.size - 1
+        self.count = int(view.counters[0])
+        self.b = view.blocks
+        self.t = view.targets
+        self.v = view.values
+        self.c = view.counters
+
+    def record(self, block: int, target: int, value: float) -> None:
+        i = self.count & self.mask
+        self.b[i] = block
+        self.t[i] = target
+        self.v[i] = value
+        self.count += 1
+        self.c[0] = self.count
+
+    def played(self, blocks: int) -> None:
+        self.c[1] = blocks
+
+
+class RingReader:
+    """The writer's side: take everything stored since the last call."""
+
+    def __init__(self, view: RingView) -> None:
+        self.view = view
+        self.capacity = view.blocks.size
+        self.read = 0
+        self.lost = 0
+
+    def drain(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        written = int(self.view.counters[0])
+        if written - self.read > self.capacity:
+            self.lost += written - self.read - self.capacity
+            self.read = written - self.capacity
+        idx = np.arange(self.read, written) & (self.capacity - 1)
+        self.read = written
+        return (
+            self.view.blocks[idx].copy(),
+            self.view.targets[idx].copy(),
+            self.view.values[idx].copy(),
+        )
+
+    def blocks_played(self) -> int:
+        return int(self.view.counters[1])
