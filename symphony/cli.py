@@ -61,6 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate a performance file without rendering")
     check.add_argument("performance", type=Path)
 
+    live = sub.add_parser("live", help="play a performance in real time")
+    live.add_argument("performance", type=Path)
+    live.add_argument("--audio", choices=("jack", "portaudio"), default="jack")
+    live.add_argument("--device", help="PortAudio output device (case-insensitive substring)")
+    live.add_argument("--buffer", type=_positive_int, help="audio block in frames")
+    live.add_argument("--record", type=Path, help="session log (default: sessions/NAME-TIME)")
+    live.add_argument("--duration", type=_time_arg, help="stop after this long")
+    live.add_argument("--seed", type=_positive_int)
+    live.add_argument("--participants", type=_positive_int, help="simulated participants")
+    live.add_argument("--no-console", action="store_true", help="status lines instead of a UI")
+
     devices = sub.add_parser(
         "devices", help="list boards, LSL streams, MIDI and JACK ports now visible"
     )
@@ -86,6 +97,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from symphony.commands.check import run_check
 
             return run_check(args)
+        if args.command == "live":
+            from symphony.commands.live import run_live
+
+            return run_live(args)
         if args.command == "devices":
             from symphony.commands.devices import run_devices
 

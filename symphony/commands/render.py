@@ -44,8 +44,10 @@ def run_render(args: argparse.Namespace) -> int:
 def _rerender(args: argparse.Namespace, performance: Performance) -> int:
     """`render --session LOG`: the live show again, block for block."""
     from symphony.performance.render import render_session
+    from symphony.session.log import read_session
 
-    bar = None if args.quiet else ProgressBar("re-rendering", args.duration or 0.0)
+    total = args.duration or read_session(args.session).duration
+    bar = None if args.quiet else ProgressBar("re-rendering", total)
     result = render_session(
         performance, args.session, args.output, duration=args.duration, progress=bar
     )

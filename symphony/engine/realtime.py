@@ -220,12 +220,14 @@ class EngineProcess:
         while not self.ready.wait(0.05):
             failed = not self.process.is_alive()
             if failed or time.monotonic() > deadline:
+                where: str | None = None  # the engine's own message names where
                 try:
                     reason = self.errors.get(timeout=1.0 if failed else 0.0)
                 except queue.Empty:
                     reason = f"the audio engine did not start within {timeout:g} s"
+                    where = "engine"
                 self.stop()
-                raise SymphonyError(reason, where="engine")
+                raise SymphonyError(reason, where=where)
         if self.writer is not None:
             self.writer.start()
 

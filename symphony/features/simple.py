@@ -16,7 +16,17 @@ participant fades to quality 0 during a live show.
 
 Features that depend on a bad signal hold their last good value and glide
 toward neutral (the personal baseline, or 0.5 for 0..1 features) with a 5 s
-time constant; `quality` says how much to believe the rest.
+time constant; `quality` says how much to believe the rest (it drops at once
+on bad signal and recovers over seconds), and `stale` turns 1 when nothing
+at all has arrived for over a second (seen by `pull(now=...)` within 1.5 s).
+
+Relative features (arousal, relaxation, breath depth) compare each person
+with their own baseline: a running average of their good frames over the
+last ~5 minutes, or, given `calibration=(start, end)`, the average of that
+window alone (e.g. the opening rest scene), kept for the whole show.
+
+Without a respiration belt, breathing is derived from the pulse (see
+`derived.py`); a belt, once it sends data, replaces that.
 """
 
 from __future__ import annotations
@@ -27,7 +37,7 @@ import numpy as np
 
 from symphony.features.channel import PROCESSORS, SignalStream
 from symphony.features.combine import Baseline, Glide, PhaseRun
-from symphony.features.stream import Array, logistic
+from symphony.features.stream import Array, BoolArray, logistic
 from symphony.features.track import FeatureInfo, FeatureTrack
 from symphony.inputs.recording import ParticipantRecording, Signal
 
@@ -38,7 +48,9 @@ FEATURES: dict[str, FeatureInfo] = {
         FeatureInfo(
             "hrv_rmssd", "ms", 0, 200, "heart-rate variability: RMSSD of the last 16 beats"
         ),
-        FeatureInfo("breath_rate", "breaths/min", 3, 40, "breathing rate of the last cycles"),
+        FeatureInfo(
+            "breath_rate", "breaths/min", 3, 40, "breathing rate of the last cycles (belt or pulse)"
+        ),
         FeatureInfo("breath_phase", "cycle", 0, 1, "position in the breath: 0 inhale starts"),
         FeatureInfo("breath_depth", "", 0, 1, "breath depth vs own usual: 0.5 usual, 0.8 double"),
         FeatureInfo("arousal", "", 0, 1, "heart rate and skin conductance vs own baseline"),
@@ -56,6 +68,7 @@ EVENTS: dict[str, FeatureInfo] = {
 _GOOD = 0.5  # per-signal quality above which its features are believed
 _BASELINE_TAU = 300.0  # s: a personal baseline remembers the last several minutes
 _BASELINE_MIN = 10.0  # s of good data before relative features are given
+_FOREVER = 1e12  # frames: the time constant of a baseline that must not forget
 _GLIDE_TAU = 5.0  # s: bad-signal glide toward neutral
 _HR_SPREAD = 8.0  # bpm: a typical excursion of heart rate from its baseline
 _EDA_LEVEL_SPREAD = 0.15  # natural-log units of skin conductance level
@@ -71,12 +84,24 @@ class _Personal:
     """Baselines and glides of one participant (all frame-rate state)."""
 
     rate: float
+    calibration: tuple[float, float] | None = None
     baseline: Baseline = field(init=False)
     glides: dict[str, Glide] = field(default_factory=dict)
     phase: PhaseRun = field(default_factory=PhaseRun)
 
     def __post_init__(self) -> None:
-        self.baseline = Baseline(_BASELINE_TAU * self.rate, int(_BASELINE_MIN * self.rate))
+        # A calibration window is averaged evenly (an EMA too slow to forget) and kept.
+        tau = _BASELINE_TAU * self.rate if self.calibration is None else _FOREVER
+        self.baseline = Baseline(tau, int(_BASELINE_MIN * self.rate))
+
+    def learns(self, good: BoolArray, k0: int) -> BoolArray:
+        """Frames the baselines learn from: good ones, inside the calibration window if any."""
+        if self.calibration is None:
+            return good
+        t = np.arange(k0, k0 + good.size) / self.rate
+        a, b = self.calibration
+        out: BoolArray = good & (t >= a) & (t < b)
+        return out
 
     def glide(self, name: str) -> Glide:
         if name not in self.glides:
@@ -87,14 +112,26 @@ class _Personal:
 class ParticipantFeatures:
     """Streaming, causal features of one participant (see module docstring)."""
 
-    def __init__(self, participant: str, rate: float = 50.0, *, max_lag: float = 1.5) -> None:
+    def __init__(
+        self,
+        participant: str,
+        rate: float = 50.0,
+        *,
+        max_lag: float = 1.5,
+        calibration: tuple[float, float] | None = None,
+    ) -> None:
+        """`calibration`: (start, end) show seconds whose good frames alone make the
+        personal baselines (e.g. the opening rest scene); None: a running baseline
+        over the last ~5 minutes of good frames."""
         if rate <= 0:
             raise ValueError("frame rate must be positive")
+        if calibration is not None and not calibration[0] < calibration[1]:
+            raise ValueError("calibration window must be (start, end) with start < end")
         self.participant = participant
         self.rate = float(rate)
         self.max_lag = float(max_lag)
         self._streams: dict[str, SignalStream] = {}
-        self._personal = _Personal(self.rate)
+        self._personal = _Personal(self.rate, calibration)
         self._derived: SignalStream | None = None  # breathing from the pulse, without a belt
         self._k = 0  # next frame to hand out
 
@@ -176,7 +213,8 @@ class ParticipantFeatures:
         }
         x = {name: v for name, (v, _) in inputs.items()}
         bases = p.baseline.update(
-            np.vstack(list(x.values())), np.vstack([good[kind] for _, kind in inputs.values()])
+            np.vstack(list(x.values())),
+            np.vstack([p.learns(good[kind], k0) for _, kind in inputs.values()]),
         )
         base = dict(zip(inputs, bases, strict=True))
         half = zero + 0.5
@@ -227,7 +265,11 @@ def _nanmean(rows: Array) -> Array:
 
 
 def extract_features(
-    rec: ParticipantRecording, rate: float = 50.0, *, round_seconds: float = 60.0
+    rec: ParticipantRecording,
+    rate: float = 50.0,
+    *,
+    round_seconds: float = 60.0,
+    calibration: tuple[float, float] | None = None,
 ) -> FeatureTrack:
     """Features of a whole recording (offline rendering): exactly what streaming gives.
 
@@ -235,7 +277,7 @@ def extract_features(
     which keeps the frames waiting inside the extractor bounded however long
     the show; chunk invariance makes the result independent of the round size.
     """
-    features = ParticipantFeatures(rec.participant, rate)
+    features = ParticipantFeatures(rec.participant, rate, calibration=calibration)
     signals = [s for s in rec.signals.values() if s.n_samples]
     end = max((s.start + s.duration for s in signals), default=0.0)
     first = min((s.start for s in signals), default=0.0)

@@ -14,7 +14,7 @@ entries are counted, never silently dropped.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from multiprocessing import resource_tracker, shared_memory
+from multiprocessing import shared_memory
 
 import numpy as np
 import numpy.typing as npt
@@ -57,11 +57,9 @@ def create_ring(capacity: int = CAPACITY) -> RingView:
 
 
 def attach_ring(name: str, capacity: int = CAPACITY) -> RingView:
+    # The engine process is spawned by the creator and shares its resource
+    # tracker, so attaching registers nothing new; the creator unlinks it.
     shm = shared_memory.SharedMemory(name=name)
-    # The creator owns the block and unlinks it; on Python < 3.13 attaching
-    # also registers it with this process's resource tracker, which would
-    # unlink it (under the creator's feet) when this process ends.
-    resource_tracker.unregister(shm._name, "shared_memory")  # type: ignore[attr-defined]
     return _views(shm, capacity)
 
 

@@ -1,0 +1,184 @@
+"""The live control process: sources -> features -> collective -> conductor -> engine.
+
+This is the same path an offline render takes (DESIGN.md: one control code
+path), run one control frame at a time against the show clock. It lives in
+its own process, away from the engine: if it stalls or crashes, the engine
+keeps playing its last values, and every change it does send is applied at a
+block boundary and written to the session log by the engine side.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from symphony.collective.aggregate import beat_phase, collective_features, quality_weight
+from symphony.collective.voices import allocate
+from symphony.features.simple import ParticipantFeatures
+from symphony.inputs.source import Source
+from symphony.mapping.conductor import Conductor
+from symphony.mapping.layout import ControlLayout
+from symphony.performance.loader import Performance
+
+Array = npt.NDArray[np.float64]
+Send = Callable[[int, float], bool]
+log = logging.getLogger(__name__)
+
+# How many recent beats to keep per participant for the heart-sync phase.
+BEAT_MEMORY = 8
+
+
+@dataclass
+class LiveState:
+    """What the console shows: the latest frame of everything, and a short history."""
+
+    time: float = 0.0
+    participants: dict[str, dict[str, float]] = field(default_factory=dict)
+    collective: dict[str, float] = field(default_factory=dict)
+    values: dict[str, float] = field(default_factory=dict)
+    scene: str = ""
+    next_scene: str = ""
+    sent: int = 0
+    dropped: int = 0
+    beats: int = 0
+
+
+class LiveControl:
+    """One control frame at a time: poll, extract, aggregate, conduct, send."""
+
+    def __init__(
+        self,
+        performance: Performance,
+        sources: list[Source],
+        send: Send,
+        clock: Callable[[], float],
+    ) -> None:
+        spec = performance.spec
+        self.spec = spec
+        self.rate = spec.output.control_rate
+        self.sources = sources
+        self.send = send
+        self.clock = clock
+        self.layout = ControlLayout(spec, performance.patches)
+        self.initial = self.layout.initial_values(spec, spec.output)
+        self.conductor = Conductor(spec, self.layout, self.initial, self.rate)
+        self.rows = [t.index for t in self.conductor.targets]
+        self.last_sent = [self.initial[i] for i in self.rows]
+        self.features: dict[str, ParticipantFeatures] = {}
+        self.latest: dict[str, dict[str, float]] = {}
+        self.beats: dict[str, list[float]] = {}
+        self.order: list[str] = []
+        self.state = LiveState()
+        self.overrides: dict[int, float] = {}  # target -> performer value (native units)
+
+    def _participant(self, name: str) -> ParticipantFeatures:
+        if name not in self.features:
+            self.features[name] = ParticipantFeatures(name, self.rate)
+            self.latest[name] = {}
+            self.beats[name] = []
+            self.order.append(name)
+        return self.features[name]
+
+    def poll_sources(self) -> None:
+        for source in self.sources:
+            try:
+                chunks = source.poll()
+            except Exception as exc:  # a source must never stop the show
+                log.warning("source %s failed: %s", getattr(source, "name", "?"), exc)
+                continue
+            for chunk in chunks:
+                self._participant(chunk.participant).push(chunk.signal)
+
+    def step(self) -> None:
+        """One control frame: everything from the sources to the engine queue."""
+        now = self.clock()
+        self.poll_sources()
+        fired: list[tuple[str, float]] = []
+        for name in self.order:
+            track = self.features[name].pull(now)
+            if track.n_frames:
+                self.latest[name] = {k: float(v[-1]) for k, v in track.values.items()}
+            for t in track.events.get("heartbeat", []):
+                self.beats[name] = (self.beats[name] + [float(t)])[-BEAT_MEMORY:]
+                fired.append((name, float(t)))
+        collective = self._collective(now)
+        values = self.conductor.step(np.array([now]), collective)[:, 0]
+        for row, target in enumerate(self.rows):
+            v = float(self.overrides.get(target, values[row]))
+            if v != self.last_sent[row] and math.isfinite(v):
+                self._send(target, v)
+                self.last_sent[row] = v
+        self._fire(fired)
+        self._publish(now, collective, values)
+
+    def _collective(self, now: float) -> dict[str, Array]:
+        if not self.order:
+            return {}
+        names = sorted({k for d in self.latest.values() for k in d})
+        values = {
+            k: np.array([[self.latest[p].get(k, math.nan)] for p in self.order]) for k in names
+        }
+        quality = values.get("quality", np.ones((len(self.order), 1)))
+        phases = np.array(
+            [beat_phase(np.array([now]), np.array(self.beats[p])) for p in self.order]
+        )
+        return collective_features(values, quality, phases)
+
+    def _fire(self, fired: list[tuple[str, float]]) -> None:
+        if not fired or not self.spec.triggers:
+            return
+        placements = allocate(len(self.order), self.spec.participants.voices)
+        index = {p: i for i, p in enumerate(self.order)}
+        for trig in self.spec.triggers:
+            voices = self.layout.voices[trig.target]
+            for name, _t in fired:
+                place = placements[index[name]]
+                weight = float(quality_weight(np.array([self.latest[name].get("quality", 0.0)]))[0])
+                if weight <= 0.0:
+                    continue
+                voice = voices[place.voice]
+                self._send(voice.pan, place.pan)
+                self._send(voice.velocity, trig.velocity * weight)
+                self._send(voice.fire, 1.0)
+                self.state.beats += 1
+
+    def _send(self, target: int, value: float) -> None:
+        if self.send(target, value):
+            self.state.sent += 1
+        else:
+            self.state.dropped += 1
+
+    def _publish(self, now: float, collective: dict[str, Array], values: Array) -> None:
+        s = self.state
+        s.time = now
+        s.participants = {p: dict(self.latest[p]) for p in self.order}
+        s.collective = {k: float(v[0]) for k, v in collective.items() if np.size(v)}
+        s.values = {t.name: float(values[i]) for i, t in enumerate(self.conductor.targets)}
+        cues = self.spec.timeline
+        current = [c for c in cues if c.at <= now]
+        upcoming = [c for c in cues if c.at > now]
+        s.scene = current[-1].scene if current else ""
+        s.next_scene = f"{upcoming[0].scene} at {upcoming[0].at:.0f} s" if upcoming else ""
+
+    def run(self, until: float | None = None, stop: Callable[[], bool] | None = None) -> None:
+        """Step at the control rate until `until` (show seconds) or `stop()`."""
+        period = 1.0 / self.rate
+        next_tick = time.monotonic()
+        while True:
+            if stop is not None and stop():
+                return
+            if until is not None and self.clock() >= until:
+                return
+            self.step()
+            next_tick += period
+            delay = next_tick - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            else:
+                next_tick = time.monotonic()  # fell behind: skip, never burst
