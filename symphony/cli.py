@@ -72,6 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--participants", type=_positive_int, help="simulated participants")
     live.add_argument("--no-console", action="store_true", help="status lines instead of a UI")
 
+    monitor = sub.add_parser("monitor", help="show a sensor's live features and quality")
+    monitor.add_argument(
+        "source", help="simulated[:N] or a CSV recording (time + [WHO.]KIND[:CHANNEL] columns)"
+    )
+    monitor.add_argument("--json", action="store_true", help="one JSON object per feature update")
+    monitor.add_argument("--fast", action="store_true", help="replay a recording at full speed")
+    monitor.add_argument("--plot", type=Path, help="also draw the features over time to a PNG")
+    monitor.add_argument("--duration", type=_time_arg, help="stop after this long (s or m:ss)")
+
     devices = sub.add_parser(
         "devices", help="list boards, LSL streams, MIDI and JACK ports now visible"
     )
@@ -101,6 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from symphony.commands.live import run_live
 
             return run_live(args)
+        if args.command == "monitor":
+            from symphony.commands.monitor import run_monitor
+
+            return run_monitor(args)
         if args.command == "devices":
             from symphony.commands.devices import run_devices
 
