@@ -71,6 +71,7 @@ def build_graph(
     kept: list[Pyo] = []
     setters: list[Setter | None] = [None] * len(layout)
     bus_inputs: list[list[Pyo]] = [[] for _ in range(n_out)]
+    whole_layers: list[Pyo] = []
 
     for layer in spec.layers:
         patch = patches[layer.name]
@@ -108,14 +109,29 @@ def build_graph(
         gain = _smoothed(pyo, db_to_amp(initial[gain_t.index]), gain_t.param.smoothing)
         setters[gain_t.index] = _db_setter(gain)
         scaled = pyo.Mix(out, voices=len(channels), mul=gain)
-        for stream_index, channel in enumerate(channels):
-            # A single stream of a multichannel object, as a PyoObject of its own.
-            stream = pyo.Sig(scaled[stream_index])
-            bus_inputs[channel].append(stream)
-            kept.append(stream)
+        if channels == list(range(n_out)):
+            whole_layers.append(scaled)  # all outputs in order: no per-stream routing
+        else:
+            for stream_index, channel in enumerate(channels):
+                # A single stream of a multichannel object, as a PyoObject of its own.
+                stream = pyo.Sig(scaled[stream_index])
+                bus_inputs[channel].append(stream)
+                kept.append(stream)
         kept.extend([ctx, params, voices, out, gain, scaled])
 
-    buses = [pyo.Mix(inputs, voices=1) if inputs else pyo.Sig(0.0) for inputs in bus_inputs]
+    buses = []
+    if whole_layers:
+        # Mix deals the streams of full-width layers round-robin: stream i to bus i.
+        full = pyo.Mix(whole_layers, voices=n_out)
+        kept.append(full)
+        for i in range(n_out):
+            if bus_inputs[i]:
+                bus = pyo.Mix([pyo.Sig(full[i]), *bus_inputs[i]], voices=1)
+            else:
+                bus = pyo.Sig(full[i])
+            buses.append(bus)
+    else:
+        buses = [pyo.Mix(x, voices=1) if x else pyo.Sig(0.0) for x in bus_inputs]
     kept.extend(buses)
     master_index = layout.index("master.gain_db")
     master = build_master(pyo, buses, spec.output.ceiling_dbtp, initial[master_index])

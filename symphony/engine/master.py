@@ -18,8 +18,8 @@ Order, per output channel:
    threshold sits 2 dB under the ceiling: the margin covers inter-sample
    peaks, which BS.1770 true-peak metering sees and a sample-peak limiter
    does not.
-5. **Final clamp** 1 dB under the ceiling (the same NaN-proof clamp), so no
-   sample can exceed it whatever the limiter does.
+5. **Final clamp** 1 dB under the ceiling, so no sample can exceed it
+   whatever the limiter does.
 
 A patch cannot reach the output without this chain: the graph builder
 disables ``.out()`` while patches are built (see `graph.py`).
@@ -114,7 +114,10 @@ def build_master(pyo: Any, buses: list[Pyo], ceiling_dbtp: float, gain_db: float
     for s in staged:
         delayed = pyo.SDelay(s, delay=LOOKAHEAD_S, maxdelay=LOOKAHEAD_S * 2)
         limited = pyo.Mix(delayed, voices=1, mul=reduction)
-        final = scrub(pyo, limited, clamp, keep)
+        # Everything here is finite already (scrubbed above; DCBlock, gains and
+        # the limiter cannot make NaN of finite input), so a plain clip is enough.
+        final = pyo.Clip(limited, -clamp, clamp)
+        keep.append(final)
         keep.extend([delayed, limited])
         outputs.append(final)
     return MasterChain(outputs=outputs, gain=gain, gain_reduction=reduction, kept=keep)
