@@ -63,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     live = sub.add_parser("live", help="play a performance in real time")
     live.add_argument("performance", type=Path)
+    live.add_argument(
+        "--controller", type=Path, help="controller profile (hardware/controllers/NAME.toml)"
+    )
+    live.add_argument("--midi-api", choices=("jack", "alsa"), default="jack")
     live.add_argument("--audio", choices=("jack", "portaudio"), default="jack")
     live.add_argument("--device", help="PortAudio output device (case-insensitive substring)")
     live.add_argument("--buffer", type=_positive_int, help="audio block in frames")

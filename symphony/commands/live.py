@@ -9,6 +9,8 @@ process that does nothing else.
 from __future__ import annotations
 
 import argparse
+import math
+import multiprocessing as mp
 import signal
 import sys
 import time
@@ -18,6 +20,7 @@ from types import FrameType
 from symphony.engine.realtime import EngineProcess, RealtimeOptions
 from symphony.inputs.sources import open_source
 from symphony.live.control import LiveControl, LiveState
+from symphony.live.midi_process import MidiProcess
 from symphony.performance.loader import load_performance
 from symphony.performance.plan import participant_script
 
@@ -80,6 +83,21 @@ def run_live(args: argparse.Namespace) -> int:
         clock,
     )
     control = LiveControl(performance, [participants], engine.send, clock)
+    midi: MidiProcess | None = None
+    if args.controller is not None:
+        ctx = mp.get_context("spawn")
+        positions = ctx.Array("d", [math.nan] * len(control.layout), lock=False)
+        midi = MidiProcess(
+            args.controller, performance.path, engine.changes, positions, api=args.midi_api
+        )
+        try:
+            midi.start()
+        except Exception:
+            participants.close()
+            engine.stop()
+            raise
+        control.commands = midi.commands
+        control.positions = positions
     print(f"symphony live: {spec.performance.title}; session log {session}", file=sys.stderr)
     until = args.duration or spec.performance.duration
     last_status = 0.0
@@ -90,6 +108,8 @@ def run_live(args: argparse.Namespace) -> int:
                 last_status = clock()
                 print(status_line(control.state), flush=True)
     finally:
+        if midi is not None:
+            midi.stop()
         participants.close()
         engine.stop()
     print(f"session log written: {session}", file=sys.stderr)

@@ -95,11 +95,14 @@ def simulate_group(
     script: Sequence[StateChange],
     *,
     rates: SignalRates | None = None,
+    indices: Sequence[int] | None = None,
 ) -> list[ParticipantRecording]:
     """Simulate `n` participants for `duration` seconds following `script`.
 
     The state before the first change is the first change's state when it is
     at time 0 or earlier, else "calm". Participants are named p01, p02, ...
+    `indices` simulates only those of the `n` (identical to their part of the
+    whole group), so a group can be simulated in parallel pieces.
     """
     if n < 0 or duration < 1.0:
         raise ValueError("need n >= 0 participants and a duration of at least 1 s")
@@ -116,7 +119,8 @@ def simulate_group(
     group_phase = group.random() + _GROUP_BREATH_HZ * t_ctrl
     return [
         _simulate_one(i, np.random.default_rng([seed, i]), t_ctrl, params, group_phase, rates)
-        for i in range(n)
+        for i in (range(n) if indices is None else indices)
+        if 0 <= i < n
     ]
 
 

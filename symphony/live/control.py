@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import logging
 import math
+import queue
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,7 +25,8 @@ from symphony.collective.voices import allocate
 from symphony.features.simple import ParticipantFeatures
 from symphony.inputs.source import Source
 from symphony.mapping.conductor import Conductor
-from symphony.mapping.layout import ControlLayout
+from symphony.mapping.layout import LAYER_GAIN, MASTER_GAIN, ControlLayout
+from symphony.midi.takeover import Arbiter
 from symphony.performance.loader import Performance
 
 Array = npt.NDArray[np.float64]
@@ -76,6 +79,51 @@ class LiveControl:
         self.order: list[str] = []
         self.state = LiveState()
         self.overrides: dict[int, float] = {}  # target -> performer value (native units)
+        self.arbiters: dict[int, Arbiter] = {}  # offset / crossfade parameters
+        self.muted: set[str] = set()
+        self.commands: Any = None  # a queue of midi_router.Command, when a controller plays
+        self.positions: Any = None  # shared array: current position of every target
+        self.row_of = {t: i for i, t in enumerate(self.rows)}
+
+    def _drain_commands(self, now: float) -> None:
+        if self.commands is None:
+            return
+        for _ in range(1024):
+            try:
+                command = self.commands.get_nowait()
+            except queue.Empty:
+                return
+            self.apply_command(command, now)
+
+    def apply_command(self, command: Any, now: float) -> None:
+        """A performer's action, from the MIDI process (see midi_router.Command)."""
+        kind = command.kind
+        if kind == "scene" and command.name in self.spec.scenes:
+            fade = next((c.crossfade for c in self.spec.timeline if c.scene == command.name), 5.0)
+            self.conductor.scenes.add_cue(self.spec.scenes[command.name], now, fade)
+            self.state.scene = command.name
+        elif kind == "layer":
+            target = self.layout.index(f"{command.name}.gain_db")
+            if command.name in self.muted:
+                self.muted.discard(command.name)
+                self.overrides.pop(target, None)
+                # Come back through the gain slew limit, from silence.
+                self.conductor.last_good[self.row_of[target]] = LAYER_GAIN.low
+            else:
+                self.muted.add(command.name)
+                self.overrides[target] = LAYER_GAIN.low
+        elif kind == "panic":
+            self.overrides[self.layout.index("master.gain_db")] = MASTER_GAIN.low
+        elif kind == "hold":
+            self.overrides[command.target] = float(command.value)
+        elif kind == "performer":
+            arbiter = self.arbiters.setdefault(command.target, Arbiter(command.name))
+            arbiter.performer = float(command.value)
+        elif kind == "mix":
+            arbiter = self.arbiters.setdefault(command.target, Arbiter("crossfade"))
+            arbiter.mix = float(command.value)
+        elif kind in ("lost", "returned"):
+            log.warning("controller %s: %s", command.name, kind)
 
     def _participant(self, name: str) -> ParticipantFeatures:
         if name not in self.features:
@@ -98,6 +146,7 @@ class LiveControl:
     def step(self) -> None:
         """One control frame: everything from the sources to the engine queue."""
         now = self.clock()
+        self._drain_commands(now)
         self.poll_sources()
         fired: list[tuple[str, float]] = []
         for name in self.order:
@@ -109,8 +158,15 @@ class LiveControl:
                 fired.append((name, float(t)))
         collective = self._collective(now)
         values = self.conductor.step(np.array([now]), collective)[:, 0]
+        for target, arbiter in self.arbiters.items():
+            row = self.row_of[target]
+            param = self.layout.targets[target].param
+            arbiter.body = param.to_position(float(values[row]))
+            values[row] = param.from_position(arbiter.position())
         for row, target in enumerate(self.rows):
             v = float(self.overrides.get(target, values[row]))
+            if self.positions is not None:
+                self.positions[target] = self.layout.targets[target].param.to_position(v)
             if v != self.last_sent[row] and math.isfinite(v):
                 self._send(target, v)
                 self.last_sent[row] = v

@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from symphony.mapping.curves import shape, to_range
 from symphony.mapping.layout import ControlLayout
-from symphony.performance.schema import PerformanceSpec
+from symphony.performance.schema import PerformanceSpec, SceneSpec
 
 Array = npt.NDArray[np.float64]
 
@@ -71,6 +71,24 @@ class SceneAutomation:
                 snapshot[n_t + self.mapping_labels.index(label)] = depth
             rise = cue.max_gain_rise_db_per_s or self.default_rise
             self.segments.append(Segment(cue.at, cue.crossfade, snapshot, rise))
+
+    def add_cue(self, scene: SceneSpec, at: float, fade: float) -> None:
+        """A scene called live (a performer's button): cue it now, over `fade` seconds.
+
+        Its snapshot builds on the scene in force at `at`; the crossfade starts
+        from wherever each value is then, so nothing jumps.
+        """
+        before = [s for s in self.segments if s.start <= at]
+        base = before[-1].target if before else self.initial
+        snapshot = base.copy()
+        n_t = len(self.targets)
+        row_of = {t.name: i for i, t in enumerate(self.targets)}
+        for key, value in scene.params.items():
+            snapshot[row_of[key]] = self.params[row_of[key]].to_position(value)
+        for label, depth in scene.mappings.items():
+            snapshot[n_t + self.mapping_labels.index(label)] = depth
+        rise = before[-1].max_rise if before else self.default_rise
+        self.segments.insert(len(before), Segment(at, fade, snapshot, rise))
 
     def positions(self, times: Array) -> Array:
         """Positions (rows, frames) at the given times (seconds, ascending)."""

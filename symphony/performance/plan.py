@@ -8,6 +8,9 @@ spends almost all its time in pyo.
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,11 +71,48 @@ def simulate(
     spec: PerformanceSpec, duration: float, seed: int, participants: int
 ) -> tuple[list[ParticipantRecording], list[Fault]]:
     recordings = simulate_group(participants, duration, seed, participant_script(spec))
-    faults = plan_dropouts(
-        [r.participant for r in recordings], dropout_windows(spec, duration), seed
-    )
+    faults = plan_faults(spec, duration, seed, participants)
     inject(recordings, faults)
     return recordings, faults
+
+
+def plan_faults(spec: PerformanceSpec, duration: float, seed: int, count: int) -> list[Fault]:
+    names = [f"p{i + 1:02d}" for i in range(count)]
+    return plan_dropouts(names, dropout_windows(spec, duration), seed)
+
+
+def _bodies(
+    job: tuple[PerformanceSpec, float, int, int, list[int], list[Fault], float],
+) -> list[FeatureTrack]:
+    """Simulate some participants, corrupt them as planned, extract their features."""
+    spec, duration, seed, count, indices, faults, rate = job
+    recordings = simulate_group(count, duration, seed, participant_script(spec), indices=indices)
+    inject(recordings, faults)
+    return [extract_features(rec, rate=rate) for rec in recordings]
+
+
+def participant_tracks(
+    spec: PerformanceSpec, duration: float, seed: int, count: int, rate: float
+) -> tuple[list[FeatureTrack], list[Fault]]:
+    """Every participant's features, in parallel on the machine's cores.
+
+    Each participant is simulated from its own seed, so splitting the group
+    across processes gives exactly the tracks a single process would.
+    """
+    faults = plan_faults(spec, duration, seed, count)
+    workers = max(1, min(os.cpu_count() or 1, count, 4))
+    jobs = [
+        (spec, duration, seed, count, list(range(w, count, workers)), faults, rate)
+        for w in range(workers)
+    ]
+    if workers == 1 or "fork" not in mp.get_all_start_methods():
+        pieces = [_bodies(job) for job in jobs]
+    else:
+        # fork: the workers start with everything already imported.
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+            pieces = list(pool.map(_bodies, jobs))
+    by_name = {t.participant: t for piece in pieces for t in piece}
+    return [by_name[f"p{i + 1:02d}"] for i in range(count)], faults
 
 
 def _stack(tracks: list[FeatureTrack], name: str, n: int) -> Array:
@@ -96,8 +136,7 @@ def plan_control(
     out = spec.output
     rate = out.control_rate
 
-    recordings, faults = simulate(spec, duration, seed, count)
-    tracks = [extract_features(rec, rate=rate) for rec in recordings]
+    tracks, faults = participant_tracks(spec, duration, seed, count, rate)
     n = min(min(t.n_frames for t in tracks), int(np.floor(duration * rate)))
     times = np.arange(n) / rate
     names = sorted({k for t in tracks for k in t.values})

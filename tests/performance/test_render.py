@@ -113,3 +113,18 @@ def test_cli_render_prints_the_report(tmp_path: Path) -> None:
     assert "dBTP" in result.stdout and "LUFS" in result.stdout
     info = sf.info(out)
     assert info.format == "FLAC" and info.channels == 2 and info.duration >= 6.0
+
+
+def test_parallel_planning_gives_the_same_tracks_as_one_process() -> None:
+    from symphony.features.simple import extract_features
+    from symphony.performance.plan import participant_tracks, simulate
+
+    spec = load_performance(DEMO).spec
+    parallel, _ = participant_tracks(spec, 30.0, 5, 3, 50.0)
+    recordings, _ = simulate(spec, 30.0, 5, 3)
+    serial = [extract_features(r, rate=50.0) for r in recordings]
+    assert [t.participant for t in parallel] == ["p01", "p02", "p03"]
+    for a, b in zip(parallel, serial, strict=True):
+        for name in a.values:
+            np.testing.assert_array_equal(a.values[name], b.values[name])
+        np.testing.assert_array_equal(a.events["heartbeat"], b.events["heartbeat"])

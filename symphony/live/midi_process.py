@@ -1,0 +1,165 @@
+"""The MIDI process: a controller's messages straight to the engine.
+
+It does nothing else, so the MIDI hot path never waits on a busy Python
+process (DESIGN.md, fact 3): the rtmidi callback parses, routes and puts the
+resulting values on the engine's queue, which the engine drains at its next
+block. Show commands (scenes, layers, panic, arbitrated parameters) go to the
+control process on a second queue. A vanished controller is noticed within
+half a second by the hot-plug watcher and reopened by name when it returns;
+the sound goes on throughout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing as mp
+import queue
+import time
+from multiprocessing.synchronize import Event as EventType
+from pathlib import Path
+from typing import Any
+
+from symphony.errors import SymphonyError
+
+log = logging.getLogger(__name__)
+BLOCK_SECONDS = 0.005  # flood accounting period, about one audio block
+
+
+def run_midi(
+    profile_path: str,
+    performance_path: str,
+    engine_changes: Any,
+    commands: Any,
+    positions: Any,
+    api: str,
+    ready: EventType,
+    stop: EventType,
+    errors: Any,
+) -> None:
+    try:
+        _serve(
+            profile_path, performance_path, engine_changes, commands, positions, api, ready, stop
+        )
+    except Exception as exc:
+        errors.put(str(exc) if isinstance(exc, SymphonyError) else f"{type(exc).__name__}: {exc}")
+        raise SystemExit(2) from None
+
+
+def _serve(
+    profile_path: str,
+    performance_path: str,
+    engine_changes: Any,
+    commands: Any,
+    positions: Any,
+    api: str,
+    ready: EventType,
+    stop: EventType,
+) -> None:
+    from symphony.live.midi_router import Router
+    from symphony.mapping.layout import ControlLayout
+    from symphony.midi.messages import FloodGuard, MidiParser
+    from symphony.midi.ports import HotPlugWatcher, MidiInput
+    from symphony.midi.profiles import load_profile
+    from symphony.performance.loader import load_performance
+
+    profile = load_profile(profile_path)
+    performance = load_performance(Path(performance_path))
+    layout = ControlLayout(performance.spec, performance.patches)
+    router = Router(profile, layout, lambda target: float(positions[target]))
+    parser = MidiParser(profile.parser_config())
+    guard = FloodGuard()
+    block = {"start": time.monotonic()}
+
+    def on_message(data: Any) -> None:
+        now = time.monotonic()
+        if now - block["start"] >= BLOCK_SECONDS:
+            guard.new_block()
+            block["start"] = now
+        if not guard.admit(data):
+            return
+        for event in parser.parse(data):
+            changes, show = router.route(event)
+            for change in changes:
+                with contextlib.suppress(queue.Full):
+                    engine_changes.put_nowait((change.target, change.value))
+            for command in show:
+                with contextlib.suppress(queue.Full):
+                    commands.put_nowait(command)
+
+    midi = MidiInput(profile.spec.controller.port, on_message, api=api)  # type: ignore[arg-type]
+    midi.open()
+
+    def lost(held: list[tuple[int, int]]) -> None:
+        log.warning("controller '%s' is gone; held notes %s released", midi.wanted, held)
+        commands.put_nowait(_command("lost", midi.wanted))
+
+    def back() -> None:
+        commands.put_nowait(_command("returned", midi.wanted))
+
+    watcher = HotPlugWatcher(midi, on_lost=lost, on_return=back)
+    watcher.start()
+    ready.set()
+    try:
+        stop.wait()
+    finally:
+        watcher.stop()
+        midi.close()
+
+
+def _command(kind: str, name: str) -> Any:
+    from symphony.live.midi_router import Command
+
+    return Command(kind, name)
+
+
+class MidiProcess:
+    """Start the MIDI process for one controller profile."""
+
+    def __init__(
+        self,
+        profile: Path,
+        performance: Path,
+        engine_changes: Any,
+        positions: Any,
+        api: str = "jack",
+    ) -> None:
+        ctx = mp.get_context("spawn")
+        self.commands: Any = ctx.Queue(maxsize=4096)
+        self.errors: Any = ctx.Queue()
+        self.ready = ctx.Event()
+        self.stopping = ctx.Event()
+        self.process = ctx.Process(
+            target=run_midi,
+            args=(
+                str(profile),
+                str(performance),
+                engine_changes,
+                self.commands,
+                positions,
+                api,
+                self.ready,
+                self.stopping,
+                self.errors,
+            ),
+            name="symphony-midi",
+            daemon=True,
+        )
+
+    def start(self, timeout: float = 15.0) -> None:
+        self.process.start()
+        deadline = time.monotonic() + timeout
+        while not self.ready.wait(0.05):
+            if not self.process.is_alive() or time.monotonic() > deadline:
+                try:
+                    reason = self.errors.get(timeout=1.0)
+                except queue.Empty:
+                    reason = "the MIDI process did not start"
+                self.stop()
+                raise SymphonyError(reason)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.process.join(3.0)
+        if self.process.is_alive():
+            self.process.kill()
