@@ -87,7 +87,10 @@ def _serve(
                 with contextlib.suppress(queue.Full):
                     commands.put_nowait(command)
 
-    midi = MidiInput(profile.spec.controller.port, on_message, api=api)  # type: ignore[arg-type]
+    api_name: Any = api  # "jack" or "alsa", checked by argparse
+    midi = MidiInput(
+        profile.spec.controller.port, on_message, api=api_name, client_name="symphony-midi"
+    )
     midi.open()
 
     def lost(held: list[tuple[int, int]]) -> None:
