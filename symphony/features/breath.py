@@ -30,10 +30,8 @@ from symphony.features.stream import (
     IntArray,
     LevelTracker,
     ema_debias,
-    hold_invalid,
-    last_index,
     median_small,
-    repeat_runs,
+    screen,
     sos_filter,
 )
 
@@ -143,11 +141,7 @@ def process_breath(state: BreathState, x: Array) -> BreathChunk:
     fs, n0, m = state.fs, state.n, x.size
     assert state.emas is not None
     valid: BoolArray = np.isfinite(x) & (np.abs(x) < ABSURD)
-    filled, state.last_raw = hold_invalid(x, valid, state.last_raw)
-    runs, state.run_value, state.run = repeat_runs(filled, state.run_value, state.run)
-    signal_ok = valid & (runs < _FLAT_RUN * fs)
-    last_bad = last_index(~signal_ok, n0, state.last_bad)
-    state.last_bad = int(last_bad[-1]) if m else state.last_bad
+    filled, signal_ok, last_bad = screen(state, x, valid, _FLAT_RUN * fs)
     y, state.zi = sos_filter(state.sos, filled, state.zi)
     lp = np.log(y * y + _LOG_FLOOR)
     assert state.level is not None

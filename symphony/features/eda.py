@@ -23,9 +23,7 @@ from symphony.features.stream import (
     EmaBank,
     IntArray,
     ema_debias,
-    hold_invalid,
-    last_index,
-    repeat_runs,
+    screen,
     sos_filter,
 )
 
@@ -85,11 +83,7 @@ def process_eda(state: EdaState, x: Array) -> EdaChunk:
     valid: BoolArray = (
         np.isfinite(x) & (x > _RANGE_US[0]) & (x < _RANGE_US[1]) & (np.abs(x) < ABSURD)
     )
-    filled, state.last_raw = hold_invalid(x, valid, state.last_raw)
-    runs, state.run_value, state.run = repeat_runs(filled, state.run_value, state.run)
-    signal_ok = valid & (runs < _FLAT_RUN * fs)
-    last_bad = last_index(~signal_ok, n0, state.last_bad)
-    state.last_bad = int(last_bad[-1]) if m else state.last_bad
+    filled, signal_ok, last_bad = screen(state, x, valid, _FLAT_RUN * fs)
     ok = signal_ok & ((np.arange(n0, n0 + m) - last_bad) >= _SETTLE * fs)
     w = ok.astype(np.float64)
     y, state.zi = sos_filter(state.sos, filled, state.zi)

@@ -13,6 +13,7 @@ running float sum.)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -110,6 +111,35 @@ def repeat_runs(
     reset = np.maximum.accumulate(np.where(same, -1, i), axis=-1)
     runs = np.where(reset >= 0, i - reset, prev_run[..., None] + i + 1).astype(np.int64)
     return runs, x[..., -1].copy(), runs[..., -1].copy()
+
+
+class ScreenState(Protocol):
+    """The per-signal memory `screen` needs (held value, flat run, last bad sample)."""
+
+    n: int
+    last_raw: Array
+    run_value: Array
+    run: IntArray
+    last_bad: int
+
+
+def screen(
+    state: ScreenState, x: Array, valid: BoolArray, flat_samples: float
+) -> tuple[Array, BoolArray, IntArray]:
+    """The common first step of every single-channel extractor.
+
+    Holds invalid samples at the last good one (so filters stay finite), marks
+    flat lines (a run of identical samples longer than `flat_samples`), and
+    returns, for each sample, the global index of the latest bad sample, so
+    the caller can let its features settle after a fault. `state` is updated.
+    """
+    filled, state.last_raw = hold_invalid(x, valid, state.last_raw)
+    runs, state.run_value, state.run = repeat_runs(filled, state.run_value, state.run)
+    signal_ok: BoolArray = valid & (runs < flat_samples)
+    last_bad = last_index(~signal_ok, state.n, state.last_bad)
+    if x.size:
+        state.last_bad = int(last_bad[-1])
+    return filled, signal_ok, last_bad
 
 
 def frame_positions(k_next: int, start: float, fs: float, n_end: int, rate: float) -> IntArray:

@@ -37,7 +37,7 @@ from symphony.inputs.sources.brainflow_layout import (
     routes_from_descr,
     signal_from_rows,
 )
-from symphony.inputs.sources.common import Backoff, Clock, check_spec, monotonic_clock
+from symphony.inputs.sources.common import Backoff, Clock, check_spec, drain, monotonic_clock
 
 log = logging.getLogger(__name__)
 
@@ -151,12 +151,7 @@ class BrainFlowSource:
         self._thread.start()
 
     def poll(self) -> list[SignalChunk]:
-        chunks: list[SignalChunk] = []
-        while True:
-            try:
-                chunks.append(self._queue.get_nowait())
-            except queue.Empty:
-                return chunks
+        return drain(self._queue)
 
     def status(self) -> SourceStatus:
         with self._lock:

@@ -6,6 +6,7 @@ code, and so these pure parts can be tested without any device.
 
 from __future__ import annotations
 
+import queue
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from symphony.errors import SymphonyError
+from symphony.inputs.source import SignalChunk
 
 # A callable returning the current time in show seconds.
 Clock = Callable[[], float]
@@ -68,3 +70,13 @@ def check_spec(model: type[M], spec: Mapping[str, Any], where: str) -> M:
             raise SymphonyError("required key is missing", where=where, key=key) from None
         message = str(first["msg"]).removeprefix("Value error, ")
         raise SymphonyError(message, where=where, key=key) from None
+
+
+def drain(q: queue.SimpleQueue[SignalChunk] | queue.Queue[SignalChunk]) -> list[SignalChunk]:
+    """Everything a reader thread has queued, without waiting."""
+    chunks: list[SignalChunk] = []
+    while True:
+        try:
+            chunks.append(q.get_nowait())
+        except queue.Empty:
+            return chunks

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from symphony.inputs.profiles import SensorProfile, load_profile
 from symphony.inputs.recording import Signal
 from symphony.inputs.source import SignalChunk, SourceStatus
-from symphony.inputs.sources.common import Backoff, Clock, check_spec, monotonic_clock
+from symphony.inputs.sources.common import Backoff, Clock, check_spec, drain, monotonic_clock
 
 log = logging.getLogger(__name__)
 
@@ -237,12 +237,7 @@ class LslSource:
                 reader.thread.start()
 
     def poll(self) -> list[SignalChunk]:
-        chunks: list[SignalChunk] = []
-        while True:
-            try:
-                chunks.append(self._queue.get_nowait())
-            except queue.Empty:
-                return chunks
+        return drain(self._queue)
 
     def status(self) -> SourceStatus:
         with self._lock:
