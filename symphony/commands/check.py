@@ -18,4 +18,14 @@ def run_check(args: argparse.Namespace) -> int:
         f"{len(spec.timeline)} cues, {spec.output.channels} channels at "
         f"{spec.output.sample_rate} Hz, ceiling {spec.output.ceiling_dbtp:g} dBTP"
     )
+    for source in spec.sources:
+        consent = source.consent
+        if isinstance(consent, dict):
+            agreed = sorted(name for name, yes in consent.items() if yes)
+            kept = f"raw signals kept for: {', '.join(agreed)}" if agreed else "no raw signals kept"
+        else:
+            kept = "raw signals kept (consent)" if consent else "no raw signals kept"
+        print(f"  source '{source.name}' ({source.kind}): ok; {kept}")
+    if not spec.sources:
+        print(f"  {spec.participants.count} simulated participants (no [[sources]])")
     return 0

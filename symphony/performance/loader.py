@@ -19,6 +19,7 @@ from symphony.engine.patch import PatchSpec, load_patch
 from symphony.errors import PatchError, PerformanceError
 from symphony.performance.schema import PerformanceSpec
 from symphony.performance.semantics import check_references
+from symphony.performance.sources import check_sources
 from symphony.performance.toml_lines import KeyPath, TomlLines
 
 # Where patch names are looked up, after the performance file's own folder.
@@ -152,4 +153,5 @@ def load_performance(path: str | Path) -> Performance:
                 ) from None
             raise exc
     check_references(spec, patches, path, lines)
+    check_sources(spec, path, lines)
     return Performance(spec=spec, path=path.resolve(), patches=patches)

@@ -11,8 +11,9 @@ exist?) need the patches loaded and are checked in `semantics.py`.
 
 from __future__ import annotations
 
+import difflib
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
@@ -53,6 +54,55 @@ class ParticipantsSpec(_Strict):
     source: Literal["simulated"] = "simulated"
     count: int = Field(default=8, ge=1, le=64)
     voices: int = Field(default=8, ge=1, le=16)
+
+
+SOURCE_KINDS = ("brainflow", "lsl", "osc", "recording", "simulated")
+# Keys every [[sources]] entry has; the rest belong to the backend (kind).
+SOURCE_COMMON_KEYS = ("name", "kind", "consent")
+
+
+class SourceSpec(BaseModel):
+    """One `[[sources]]` entry: a named source of participants' raw signals.
+
+    `name`, `kind` and `consent` are common to every kind; every other key
+    belongs to the backend (e.g. `board` and `params` for brainflow, `path`
+    for recording) and is checked by that backend's `from_spec` when the
+    performance loads (`performance/sources.py`), without opening a device.
+    This model therefore allows extra keys: the backend, which knows them,
+    refuses the unknown ones.
+
+    `consent` says whether the raw signals of the participant(s) this source
+    feeds may be kept next to the session log: `true`, `false` (the default:
+    nothing is kept without consent), or a table by participant,
+    `{ anna = true, ben = false }` (unnamed participants: not kept).
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    name: Name
+    kind: str
+    consent: bool | dict[str, bool] = False
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if value not in SOURCE_KINDS:
+            close = difflib.get_close_matches(value, SOURCE_KINDS, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise ValueError(
+                f"unknown source kind '{value}' ({hint}one of: {', '.join(SOURCE_KINDS)})"
+            )
+        return value
+
+    def backend_keys(self) -> dict[str, Any]:
+        """The spec the backend's `from_spec` takes: name, kind and its own keys."""
+        return {"name": self.name, "kind": self.kind, **(self.model_extra or {})}
+
+    def consents(self, participant: str) -> bool:
+        """Did this participant agree that their raw signals from this source are kept?"""
+        if isinstance(self.consent, bool):
+            return self.consent
+        return bool(self.consent.get(participant, False))
 
 
 class LayerSpec(_Strict):
@@ -127,6 +177,7 @@ class PerformanceSpec(_Strict):
     performance: PerformanceMeta
     output: OutputSpec = Field(default_factory=OutputSpec)
     participants: ParticipantsSpec = Field(default_factory=ParticipantsSpec)
+    sources: list[SourceSpec] = Field(default_factory=list)
     layers: list[LayerSpec] = Field(min_length=1)
     mappings: list[MappingSpec] = Field(default_factory=list)
     triggers: list[TriggerSpec] = Field(default_factory=list)

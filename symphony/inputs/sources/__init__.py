@@ -26,8 +26,8 @@ BACKENDS: dict[str, str] = {
 }
 
 
-def make_source(spec: Mapping[str, Any], clock: Clock | None = None) -> Source:
-    """Build (not open) the source a spec describes; `clock` returns show seconds."""
+def _backend(spec: Mapping[str, Any]) -> Any:
+    """The backend module a spec's `kind` names, imported now."""
     kind = spec.get("kind")
     module_name = BACKENDS.get(str(kind))
     if module_name is None:
@@ -39,9 +39,30 @@ def make_source(spec: Mapping[str, Any], clock: Clock | None = None) -> Source:
             key="kind",
             expected=f"{hint}one of: {', '.join(BACKENDS)}",
         )
-    module = importlib.import_module(module_name)
-    source: Source = module.from_spec(dict(spec), clock)
+    return importlib.import_module(module_name)
+
+
+def make_source(spec: Mapping[str, Any], clock: Clock | None = None) -> Source:
+    """Build (not open) the source a spec describes; `clock` returns show seconds."""
+    source: Source = _backend(spec).from_spec(dict(spec), clock)
     return source
+
+
+def check_source(spec: Mapping[str, Any]) -> None:
+    """Validate a spec the way `make_source` would, without opening any device.
+
+    Backends whose construction is cheap and touches no device (BrainFlow,
+    LSL, OSC, the simulator) are simply built and dropped; a backend with a
+    `validate_spec` function (recordings: the file is found and its format
+    known, its samples are not read) is asked instead. `symphony check`
+    relies on this to catch a mistyped key before the show.
+    """
+    module = _backend(spec)
+    validate = getattr(module, "validate_spec", None)
+    if callable(validate):
+        validate(dict(spec))
+    else:
+        module.from_spec(dict(spec), None)
 
 
 def open_source(spec: Mapping[str, Any], clock: Clock | None = None) -> Source:

@@ -6,6 +6,7 @@ code, and so these pure parts can be tested without any device.
 
 from __future__ import annotations
 
+import difflib
 import queue
 import time
 from collections.abc import Callable, Mapping
@@ -61,15 +62,44 @@ def check_spec(model: type[M], spec: Mapping[str, Any], where: str) -> M:
     try:
         return model.model_validate(dict(spec))
     except ValidationError as exc:
-        first = exc.errors()[0]
+        errors = exc.errors()
+        # A mistyped key also makes the right one "missing": name the typo first.
+        first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         key = ".".join(str(p) for p in first["loc"]) or None
         if first["type"] == "extra_forbidden":
-            known = ", ".join(sorted(model.model_fields))
-            raise SymphonyError("unknown key", where=where, key=key, expected=known) from None
+            owner = _owner(model, tuple(first["loc"]))
+            fields = sorted(owner.model_fields)
+            close = difflib.get_close_matches(str(first["loc"][-1]), fields, n=1)
+            known = f"did you mean '{close[0]}'?" if close else "one of: " + ", ".join(fields)
+            raise SymphonyError(
+                f"unknown key '{first['loc'][-1]}'", where=where, key=key, expected=known
+            ) from None
         if first["type"] == "missing":
             raise SymphonyError("required key is missing", where=where, key=key) from None
         message = str(first["msg"]).removeprefix("Value error, ")
         raise SymphonyError(message, where=where, key=key) from None
+
+
+def _owner(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel]:
+    """The (nested) model whose field list the last key of `loc` belongs to."""
+    owner: type[BaseModel] = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = owner.model_fields.get(str(part))
+        if field is None:
+            break
+        annotation = field.annotation
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        for inner in list(candidates):
+            candidates.extend(getattr(inner, "__args__", ()))
+        nested = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
+        if nested is None:
+            break
+        owner = nested
+    return owner
 
 
 def drain(q: queue.SimpleQueue[SignalChunk] | queue.Queue[SignalChunk]) -> list[SignalChunk]:

@@ -66,6 +66,13 @@ def kind_of_label(label: str, profile: SensorProfile | None) -> tuple[str, str, 
     return None
 
 
+def merge(out: Signals, more: Signals, where: Path) -> None:
+    """Add every signal of `more` to `out` (EEG channels of one rate stack)."""
+    for participant, kinds in more.items():
+        for signal in kinds.values():
+            _add(out, participant, signal, where, f"'{signal.kind}' of '{participant}'")
+
+
 def _add(out: Signals, participant: str, signal: Signal, where: Path, what: str) -> None:
     """Add a signal; channels of an EEG already there are stacked."""
     kinds = out.setdefault(participant, {})
@@ -151,7 +158,10 @@ def read_csv(path: Path, profile: SensorProfile | None, participant: str) -> Sig
     out: Signals = {}
     for (who, (kind, unit, scale), _channel), data in zip(columns, table[:, 1:].T, strict=True):
         samples = data * scale
-        signal = Signal(kind, rate, samples[None, :] if kind == "eeg" else samples, unit, 0.0)
+        # Start at the file's first time stamp, so files of one session written
+        # apart (one per participant and signal) line up when read together.
+        start = float(table[0, 0])
+        signal = Signal(kind, rate, samples[None, :] if kind == "eeg" else samples, unit, start)
         _add(out, who, signal, path, f"column of {kind}")
     return out
 

@@ -7,8 +7,8 @@ recordings through the `Source` contract in real time, so a show can be
 rehearsed on last week's data with the live code path; `fast=True` hands
 out the next `chunk` seconds on every poll, as fast as the caller polls.
 
-Spec keys (kind = "recording"): name, path, profile, format, board,
-participant, fast, chunk, loop.
+Spec keys (kind = "recording"): name, path (a file, or a folder of files
+read together), profile, format, board, participant, fast, chunk, loop.
 """
 
 from __future__ import annotations
@@ -70,21 +70,62 @@ def load_recording(
     board: str | int | None = None,
     participant: str | None = None,
 ) -> list[ParticipantRecording]:
-    """Every participant's signals in a recording file, times from its start."""
+    """Every participant's signals in a recording, times from its start.
+
+    `path` is a file, or a folder of files read together (such as the
+    `NAME.signals/` folder `symphony live` writes for consenting
+    participants: one CSV per participant and signal, aligned on their
+    time columns).
+    """
     path = Path(path)
-    if not path.is_file():
-        raise SymphonyError("recording not found", where=path)
+    if path.is_dir():
+        files = recording_files(path)
+        if not files:
+            raise SymphonyError(
+                "no recording files in this folder", where=path, expected=", ".join(_SUFFIXES)
+            )
+        signals: readers.Signals = {}
+        for file in files:
+            readers.merge(signals, _read_file(file, profile, format, board, participant), file)
+    else:
+        if not path.is_file():
+            raise SymphonyError("recording not found", where=path)
+        signals = _read_file(path, profile, format, board, participant)
+    return _from_zero(signals)
+
+
+def recording_files(folder: Path) -> list[Path]:
+    """The files of a recording folder that a reader understands, in name order."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in _SUFFIXES)
+
+
+def _read_file(
+    path: Path,
+    profile: SensorProfile | None,
+    format: Format | None,
+    board: str | int | None,
+    participant: str | None,
+) -> readers.Signals:
     fmt = format or detect_format(path)
     who = participant or path.stem
     if fmt == "csv":
-        signals = readers.read_csv(path, profile, who)
-    elif fmt == "xdf":
-        signals = readers.read_xdf(path, profile, who)
-    elif fmt == "edf":
-        signals = readers.read_edf(path, profile, who)
-    else:
-        signals = readers.read_brainflow(path, profile, who, board)
-    return [ParticipantRecording(name, kinds) for name, kinds in sorted(signals.items())]
+        return readers.read_csv(path, profile, who)
+    if fmt == "xdf":
+        return readers.read_xdf(path, profile, who)
+    if fmt == "edf":
+        return readers.read_edf(path, profile, who)
+    return readers.read_brainflow(path, profile, who, board)
+
+
+def _from_zero(signals: readers.Signals) -> list[ParticipantRecording]:
+    """Shift every signal so the earliest sample of the recording is at 0 s."""
+    first = min((s.start for kinds in signals.values() for s in kinds.values()), default=0.0)
+    out = []
+    for name, kinds in sorted(signals.items()):
+        for signal in kinds.values():
+            signal.start -= first
+        out.append(ParticipantRecording(name, kinds))
+    return out
 
 
 class ReplaySpec(BaseModel):
@@ -199,8 +240,32 @@ class ReplaySource:
         self._status.connected = False
 
 
-def from_spec(spec: dict[str, Any], clock: Clock | None = None) -> ReplaySource:
+def validate_spec(spec: dict[str, Any]) -> ReplaySpec:
+    """Check a spec without reading samples: keys, the file or folder, its format, the profile."""
     checked = check_spec(ReplaySpec, spec, f"source '{spec.get('name', 'recording')}'")
+    path = Path(checked.path)
+    where = f"source '{checked.name}'"
+    if path.is_dir():
+        if not recording_files(path):
+            raise SymphonyError(
+                f"no recording files in folder {path}",
+                where=where,
+                key="path",
+                expected=f"files ending in {', '.join(_SUFFIXES)}",
+            )
+    elif not path.is_file():
+        raise SymphonyError(
+            f"recording {path} not found", where=where, key="path", expected="a file or folder"
+        )
+    elif checked.format is None:
+        detect_format(path)
+    if checked.profile:
+        load_profile(checked.profile)
+    return checked
+
+
+def from_spec(spec: dict[str, Any], clock: Clock | None = None) -> ReplaySource:
+    checked = validate_spec(spec)
     profile = load_profile(checked.profile) if checked.profile else None
     recordings = load_recording(
         checked.path,

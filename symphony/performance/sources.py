@@ -1,0 +1,121 @@
+"""The `[[sources]]` of a performance: checked on load, built for render, live and monitor.
+
+The schema (`schema.SourceSpec`) knows the keys every source has (name, kind,
+consent); the backend named by `kind` knows its own (`board`, `streams`,
+`path`, ...). `check_sources` asks each backend to validate its keys without
+opening a device, and turns its complaint into the file-line-key error every
+other performance mistake gives. Paths in a source (a recording, a sensor
+profile file) are relative to the performance file, like patch paths.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from symphony.errors import PerformanceError, SymphonyError
+from symphony.performance.schema import PerformanceSpec, SourceSpec
+from symphony.performance.toml_lines import KeyPath, TomlLines
+
+# Sources that only exist while a device or a sender is there: they cannot be
+# rendered offline (a render needs the whole signal before it starts).
+LIVE_ONLY = frozenset({"brainflow", "lsl", "osc"})
+# Sources that can be read to the end at full speed.
+REPLAYABLE = frozenset({"recording", "simulated"})
+
+
+def backend_spec(source: SourceSpec, performance_path: Path) -> dict[str, Any]:
+    """The dict a backend's `from_spec` takes, with file paths made absolute."""
+    spec = source.backend_keys()
+    base = Path(performance_path).resolve().parent
+    if source.kind == "recording" and isinstance(spec.get("path"), str):
+        spec["path"] = str(base / spec["path"])
+    profile = spec.get("profile")
+    if isinstance(profile, str) and profile.endswith(".toml"):
+        spec["profile"] = str(base / profile)
+    return spec
+
+
+def _key_path(index: int, key: str | None) -> KeyPath:
+    parts: list[str | int] = ["sources", index]
+    for part in (key or "").split("."):
+        if part:
+            parts.append(int(part) if part.isdigit() else part)
+    return tuple(parts)
+
+
+def _dotted(loc: KeyPath) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def check_sources(spec: PerformanceSpec, path: Path, lines: TomlLines) -> None:
+    """Every source's backend keys are valid; names are unique. Opens no device."""
+    from symphony.inputs.sources import check_source
+
+    seen: set[str] = set()
+    for i, source in enumerate(spec.sources):
+        if source.name in seen:
+            loc: KeyPath = ("sources", i, "name")
+            raise PerformanceError(
+                f"two sources are named '{source.name}'",
+                where=path,
+                line=lines.line_of(loc),
+                key=_dotted(loc),
+                expected="a name of its own for each source",
+            )
+        seen.add(source.name)
+        try:
+            check_source(backend_spec(source, path))
+        except PerformanceError:
+            raise
+        except SymphonyError as exc:
+            raise _located(exc, source, i, path, lines) from None
+
+
+def _located(
+    exc: SymphonyError, source: SourceSpec, index: int, path: Path, lines: TomlLines
+) -> PerformanceError:
+    """A backend's complaint, pointed at the performance file's line and key."""
+    loc = _key_path(index, exc.key)
+    message = exc.message
+    # Errors about another file (a profile, a recording) keep naming it.
+    if exc.where is not None and not str(exc.where).startswith("source '"):
+        place = str(exc.where) + (f":{exc.line}" if exc.line else "")
+        message = f"{message} ({place})"
+    return PerformanceError(
+        f"source '{source.name}' ({source.kind}): {message}",
+        where=path,
+        line=lines.line_of(loc),
+        key=_dotted(loc),
+        expected=exc.expected,
+    )
+
+
+def source_line(spec: PerformanceSpec, path: Path, index: int, key: str = "kind") -> int | None:
+    """The line of a source's key in the performance file, for errors raised later."""
+    try:
+        lines = TomlLines(Path(path).read_text(encoding="utf-8"))
+    except OSError:
+        return None
+    return lines.line_of(("sources", index, key))
+
+
+def require_replayable(spec: PerformanceSpec, path: Path) -> None:
+    """Refuse to render live-only sources, saying which one and what to do instead."""
+    for i, source in enumerate(spec.sources):
+        if source.kind in LIVE_ONLY:
+            hint = (
+                'a recording of it (kind = "recording", path = ...; a BrainFlow file with '
+                'format = "brainflow"), or --participants N to render N simulated participants'
+            )
+            raise PerformanceError(
+                f"source '{source.name}' is a live {source.kind} source and cannot be rendered",
+                where=path,
+                line=source_line(spec, path, i),
+                key=f"sources[{i}].kind",
+                expected=hint,
+            )
+
