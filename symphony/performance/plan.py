@@ -136,7 +136,13 @@ def plan_control(
     out = spec.output
     rate = out.control_rate
 
-    tracks, faults = participant_tracks(spec, duration, seed, count, rate)
+    if spec.sources and participants is None:
+        # The performance names its sources: read them at full speed.
+        from symphony.performance.recorded import recorded_tracks
+
+        tracks, faults = recorded_tracks(spec, performance.path, duration, rate), []
+    else:
+        tracks, faults = participant_tracks(spec, duration, seed, count, rate)
     n = min(min(t.n_frames for t in tracks), int(np.floor(duration * rate)))
     times = np.arange(n) / rate
     names = sorted({k for t in tracks for k in t.values})

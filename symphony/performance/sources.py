@@ -118,4 +118,3 @@ def require_replayable(spec: PerformanceSpec, path: Path) -> None:
                 key=f"sources[{i}].kind",
                 expected=hint,
             )
-
