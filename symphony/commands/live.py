@@ -18,11 +18,11 @@ from pathlib import Path
 from types import FrameType
 
 from symphony.engine.realtime import EngineProcess, RealtimeOptions
-from symphony.inputs.sources import open_source
 from symphony.live.control import LiveControl, LiveState
 from symphony.live.midi_process import MidiProcess
 from symphony.performance.loader import load_performance
-from symphony.performance.plan import participant_script
+from symphony.performance.sources import anyone_consents, consent_of, live_sources
+from symphony.session.signals import SignalRecorder, signals_folder
 
 
 def default_session_path(performance: Path) -> Path:
@@ -69,20 +69,22 @@ def run_live(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    participants = open_source(
-        {
-            "kind": "simulated",
-            "participants": args.participants or spec.participants.count,
-            "duration": spec.performance.duration,
-            "seed": seed,
-            "script": [
-                {"at": c.at, "state": c.state, "ramp": c.ramp} for c in participant_script(spec)
-            ]
-            or [{"state": "calm"}],
-        },
-        clock,
-    )
-    control = LiveControl(performance, [participants], engine.send, clock)
+    sources, problems = live_sources(performance, args.participants, seed, clock)
+    for problem in problems:
+        print(f"symphony: warning: {problem}", file=sys.stderr)
+    recorder = None
+    if args.participants is None and anyone_consents(spec):
+        recorder = SignalRecorder(signals_folder(session), consent_of(spec))
+        print(f"raw signals of consenting participants: {recorder.folder}", file=sys.stderr)
+
+    def close_sources() -> None:
+        for source in sources:
+            source.close()
+        if recorder is not None:
+            recorder.close()
+
+    control = LiveControl(performance, sources, engine.send, clock)
+    control.recorder = recorder
     midi: MidiProcess | None = None
     if args.controller is not None:
         ctx = mp.get_context("spawn")
@@ -93,7 +95,7 @@ def run_live(args: argparse.Namespace) -> int:
         try:
             midi.start()
         except Exception:
-            participants.close()
+            close_sources()
             engine.stop()
             raise
         control.commands = midi.commands
@@ -110,7 +112,7 @@ def run_live(args: argparse.Namespace) -> int:
     finally:
         if midi is not None:
             midi.stop()
-        participants.close()
+        close_sources()
         engine.stop()
     print(f"session log written: {session}", file=sys.stderr)
     return 0

@@ -83,6 +83,7 @@ class LiveControl:
         self.muted: set[str] = set()
         self.commands: Any = None  # a queue of midi_router.Command, when a controller plays
         self.positions: Any = None  # shared array: current position of every target
+        self.recorder: Any = None  # session.signals.SignalRecorder: consenting raw signals
         self.row_of = {t: i for i, t in enumerate(self.rows)}
 
     def _drain_commands(self, now: float) -> None:
@@ -140,6 +141,8 @@ class LiveControl:
             except Exception as exc:  # a source must never stop the show
                 log.warning("source %s failed: %s", getattr(source, "name", "?"), exc)
                 continue
+            if self.recorder is not None and chunks:
+                self.recorder.write(getattr(source, "name", "?"), chunks)
             for chunk in chunks:
                 self._participant(chunk.participant).push(chunk.signal)
 

@@ -140,7 +140,8 @@ def plan_control(
         # The performance names its sources: read them at full speed.
         from symphony.performance.recorded import recorded_tracks
 
-        tracks, faults = recorded_tracks(spec, performance.path, duration, rate), []
+        tracks = recorded_tracks(spec, performance.path, duration, rate)
+        faults: list[Fault] = []
     else:
         tracks, faults = participant_tracks(spec, duration, seed, count, rate)
     n = min(min(t.n_frames for t in tracks), int(np.floor(duration * rate)))

@@ -10,12 +10,17 @@ profile file) are relative to the performance file, like patch paths.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from symphony.errors import PerformanceError, SymphonyError
+from symphony.inputs.source import Source
 from symphony.performance.schema import PerformanceSpec, SourceSpec
 from symphony.performance.toml_lines import KeyPath, TomlLines
+
+if TYPE_CHECKING:
+    from symphony.performance.loader import Performance
 
 # Sources that only exist while a device or a sender is there: they cannot be
 # rendered offline (a render needs the whole signal before it starts).
@@ -118,3 +123,77 @@ def require_replayable(spec: PerformanceSpec, path: Path) -> None:
                 key=f"sources[{i}].kind",
                 expected=hint,
             )
+
+
+def open_sources(
+    spec: PerformanceSpec, path: Path, clock: Callable[[], float]
+) -> tuple[list[Source], list[str]]:
+    """Build and open every source for a live show; one that fails is left out, not fatal.
+
+    Devices are never waited for here: BrainFlow and LSL sources connect in
+    their own threads and keep retrying with backoff, so a headset switched on
+    mid-show joins then. What can fail at once (a recording that does not
+    read, an OSC port already taken) is reported in the returned problems and
+    the show plays on with the other sources.
+    """
+    from symphony.inputs.sources import make_source
+
+    opened: list[Source] = []
+    problems: list[str] = []
+    for source in spec.sources:
+        try:
+            built = make_source(backend_spec(source, path), clock)
+            built.open()
+        except (SymphonyError, OSError) as exc:
+            problems.append(f"source '{source.name}' ({source.kind}) not started: {exc}")
+            continue
+        opened.append(built)
+    return opened, problems
+
+
+def live_sources(
+    performance: Performance,
+    participants: int | None,
+    seed: int,
+    clock: Callable[[], float],
+) -> tuple[list[Source], list[str]]:
+    """What `symphony live` plays from: the performance's sources, or simulated people.
+
+    With no `[[sources]]`, or with `--participants N`, a simulated group
+    follows the scenes' states (the rehearsal mode); otherwise every source
+    is opened (`open_sources`).
+    """
+    spec = performance.spec
+    if spec.sources and participants is None:
+        return open_sources(spec, performance.path, clock)
+    from symphony.inputs.sources import open_source
+    from symphony.performance.plan import participant_script
+
+    script = [{"at": c.at, "state": c.state, "ramp": c.ramp} for c in participant_script(spec)]
+    simulated = {
+        "kind": "simulated",
+        "participants": participants or spec.participants.count,
+        "duration": spec.performance.duration,
+        "seed": seed,
+        "script": script or [{"state": "calm"}],
+    }
+    return [open_source(simulated, clock)], []
+
+
+def consent_of(spec: PerformanceSpec) -> Callable[[str, str], bool]:
+    """(source name, participant) -> may their raw signals be kept? False unless said so."""
+    by_name = {s.name: s for s in spec.sources}
+
+    def consents(source: str, participant: str) -> bool:
+        entry = by_name.get(source)
+        return entry is not None and entry.consents(participant)
+
+    return consents
+
+
+def anyone_consents(spec: PerformanceSpec) -> bool:
+    """Could any participant's raw signals be kept in this performance?"""
+    return any(
+        s.consent is True or (isinstance(s.consent, dict) and any(s.consent.values()))
+        for s in spec.sources
+    )
