@@ -33,6 +33,7 @@ from symphony.inputs.profiles import SensorProfile, load_profile
 from symphony.inputs.recording import Signal
 from symphony.inputs.source import SignalChunk, SourceStatus
 from symphony.inputs.sources.common import Backoff, Clock, check_spec, drain, monotonic_clock
+from symphony.inputs.sources.osc_buffer import Stamper
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ DEFAULT_TYPES = {
     "respiration": ("resp", "au"),
 }
 _PULL_INTERVAL = 0.05
+_GRID_TOLERANCE = 0.25  # s: a chunk further from the grid than this re-anchors it (a gap)
 
 
 class StreamSelector(BaseModel):
@@ -194,6 +196,7 @@ class _StreamReader:
         self.owner.connected(self)
         self.backoff.reset()
         last_data = last_correction = time.monotonic()
+        grid = Stamper(rate, tolerance=_GRID_TOLERANCE)
         stop = self.owner.stop_event
         while not stop.wait(_PULL_INTERVAL):
             samples, stamps = inlet.pull_chunk(timeout=0.0, max_samples=4096)
@@ -207,6 +210,10 @@ class _StreamReader:
                 continue
             last_data = now
             offset = correction + self.owner.clock() - pylsl.local_clock()
+            # Lay chunks end to end on the nominal rate's grid: stamps jitter by a
+            # few ms, and the features read a one-sample overlap or gap as bad signal.
+            end = float(stamps[-1]) + offset + 1.0 / rate
+            offset = grid.place(len(stamps), end) - float(stamps[0])
             for signal in signals_from_chunk(samples, stamps, rate, routes, offset):
                 self.owner.deliver(SignalChunk(self.participant, signal))
 
