@@ -67,6 +67,11 @@ class SimulatedSource:
         )
         self._replay.open()
 
+    @property
+    def finished(self) -> bool:
+        """True once a non-looping group has played to its end."""
+        return self._replay is not None and self._replay.finished
+
     def poll(self) -> list[SignalChunk]:
         return self._replay.poll() if self._replay is not None else []
 
