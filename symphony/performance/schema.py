@@ -94,6 +94,18 @@ class SourceSpec(BaseModel):
             )
         return value
 
+    @field_validator("consent", mode="before")
+    @classmethod
+    def _plain_consent(cls, value: Any) -> Any:
+        """Only TOML true/false count: "yes" or 1 must not be read as someone's consent."""
+        values = value.values() if isinstance(value, dict) else [value]
+        if not all(isinstance(v, bool) for v in values):
+            raise ValueError(
+                "consent must be true, false or a table of participants, "
+                "{ anna = true, ben = false } (a bool, never text or a number)"
+            )
+        return value
+
     def backend_keys(self) -> dict[str, Any]:
         """The spec the backend's `from_spec` takes: name, kind and its own keys."""
         return {"name": self.name, "kind": self.kind, **(self.model_extra or {})}
