@@ -90,8 +90,10 @@ def test_monitor_osc_on_loopback_in_real_time() -> None:
     port = _free_port()
     ppg = simulate_group(1, 30.0, 3, [StateChange(0.0, "calm")])[0].signals["ppg"]
     monitor = subprocess.Popen(
-        [sys.executable, "-m", "symphony.cli", "monitor", f"osc:port={port}", "--json"]
-        + ["--duration", "12"],
+        [
+            *(sys.executable, "-m", "symphony.cli", "monitor"),
+            *(f"osc:port={port}", "--json", "--duration", "12"),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
