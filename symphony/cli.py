@@ -52,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--duration", type=_time_arg, help="seconds or m:ss (default: file's)")
     render.add_argument("--seed", type=_positive_int, help="random seed (default: file's)")
     render.add_argument(
-        "--participants", type=_positive_int, help="simulated participants (default: file's)"
+        "--participants",
+        type=_positive_int,
+        help="N simulated participants (default: the file's sources, else its count)",
     )
     render.add_argument("--plot", type=Path, help="also draw the performance to a PNG")
     render.add_argument("--session", type=Path, help="re-render a live show from its session log")
@@ -73,15 +75,21 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--record", type=Path, help="session log (default: sessions/NAME-TIME)")
     live.add_argument("--duration", type=_time_arg, help="stop after this long")
     live.add_argument("--seed", type=_positive_int)
-    live.add_argument("--participants", type=_positive_int, help="simulated participants")
+    live.add_argument(
+        "--participants", type=_positive_int, help="N simulated participants instead of sources"
+    )
     live.add_argument("--no-console", action="store_true", help="status lines instead of a UI")
 
     monitor = sub.add_parser("monitor", help="show a sensor's live features and quality")
     monitor.add_argument(
-        "source", help="simulated[:N] or a CSV recording (time + [WHO.]KIND[:CHANNEL] columns)"
+        "source",
+        help="a recording file or folder, PERFORMANCE.toml[:SOURCE], simulated[:N] or "
+        "KIND:key=value,... (KIND: brainflow, lsl, osc, recording, simulated)",
     )
     monitor.add_argument("--json", action="store_true", help="one JSON object per feature update")
-    monitor.add_argument("--fast", action="store_true", help="replay a recording at full speed")
+    monitor.add_argument(
+        "--fast", action="store_true", help="read recordings (and the simulator) at full speed"
+    )
     monitor.add_argument("--plot", type=Path, help="also draw the features over time to a PNG")
     monitor.add_argument("--duration", type=_time_arg, help="stop after this long (s or m:ss)")
 
