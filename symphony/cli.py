@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
         "devices", help="list boards, LSL streams, MIDI and JACK ports now visible"
     )
     devices.add_argument("--wait", type=float, default=1.0, help="seconds to look for LSL streams")
+    devices.add_argument(
+        "performance", type=Path, nargs="?", help="also try this performance's [[sources]]"
+    )
 
     patches = sub.add_parser("patches", help="list the parameters of the patches")
     patches.add_argument("folder", type=Path, nargs="?", help="patch folder (default: patches/)")

@@ -1,7 +1,9 @@
 """`symphony devices`: what can be connected right now, before a show.
 
 Lists BrainFlow boards (the synthetic board always works), LSL streams on the
-network, how to send OSC, MIDI ports and JACK audio ports. Every probe is
+network, how to send OSC, MIDI ports and JACK audio ports; given a
+performance, opens its `[[sources]]` for a few seconds and says which are
+connected and what arrived from whom. Every probe is
 guarded: a missing JACK server, no MIDI backend or an empty network shows as
 "none", never as a crash, because this is the first thing someone runs when
 something does not work.
@@ -11,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 from symphony.inputs.profiles import load_profile, profile_names
 
@@ -112,6 +116,41 @@ def profile_lines() -> list[str]:
     return lines
 
 
+def source_lines(performance: Path, wait: float) -> list[str]:
+    """Open a performance's `[[sources]]` for a moment: who is there, what arrives."""
+    from symphony.performance.loader import parse_performance
+    from symphony.performance.sources import check_sources, open_sources
+
+    spec, lines = parse_performance(performance)
+    check_sources(spec, performance, lines)
+    if not spec.sources:
+        return [f"no [[sources]]: {spec.participants.count} simulated participants"]
+    began = time.monotonic()
+    sources, problems = open_sources(spec, performance, lambda: time.monotonic() - began)
+    arrived: dict[str, dict[str, int]] = {}
+    try:
+        while time.monotonic() - began < wait:
+            for source in sources:
+                for chunk in source.poll():
+                    seen = arrived.setdefault(source.name, {})
+                    key = f"{chunk.participant} {chunk.signal.kind}"
+                    seen[key] = seen.get(key, 0) + chunk.signal.n_samples
+            time.sleep(0.1)
+        out = []
+        for source in sources:
+            status = source.status()
+            got = arrived.get(source.name, {})
+            what = ", ".join(f"{k} {n} samples" for k, n in sorted(got.items())) or "no data"
+            state = "connected" if status.connected else "not connected"
+            out.append(f"{source.name:<16} {state}; {what}")
+            if status.error:
+                out.append(f"{'':<16} last problem: {status.error}")
+        return [*out, *problems]
+    finally:
+        for source in sources:
+            source.close()
+
+
 def _section(title: str, probe: Callable[[], list[str]]) -> None:
     print(f"{title}:")
     try:
@@ -135,4 +174,11 @@ def run_devices(args: argparse.Namespace) -> int:
         jack_lines if jack_up else (lambda: ["no JACK server running"]),
     )
     _section("Sensor profiles (hardware/sensors)", profile_lines)
+    performance = getattr(args, "performance", None)
+    if performance is not None:
+        seconds = max(wait, 3.0)
+        _section(
+            f"Sources of {performance} (listened for {seconds:g} s)",
+            lambda: source_lines(performance, seconds),
+        )
     return 0

@@ -142,7 +142,10 @@ def open_sources(
     problems: list[str] = []
     for source in spec.sources:
         try:
-            built = make_source(backend_spec(source, path), clock)
+            keys = backend_spec(source, path)
+            if source.kind in REPLAYABLE:
+                keys["fast"] = False  # live: recordings play on the show clock
+            built = make_source(keys, clock)
             built.open()
         except (SymphonyError, OSError) as exc:
             problems.append(f"source '{source.name}' ({source.kind}) not started: {exc}")
