@@ -22,8 +22,10 @@ Samples sit on their nominal rate's grid from each stream's first chunk: a
 gap (a dropped sensor) is written as rows of ``nan`` so the file stays evenly
 spaced, as the reader requires; a chunk that arrives a little early (clock
 correction jitter) continues the grid. Files are append-only, flushed to
-the OS four times a second and fsynced every second, so a crash or `kill -9`
-loses at most the last second, as with the session log.
+the OS four times a second (whole rows in one write, so a file never ends
+in half a row) and fsynced every second, so a crash or `kill -9` loses at
+most the last second, as with the session log. Files are created readable
+by their owner only (mode 600): they hold someone's body data.
 """
 
 from __future__ import annotations
@@ -35,9 +37,8 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 import numpy as np
 
@@ -66,13 +67,14 @@ def _safe(name: str) -> str:
 
 @dataclass
 class _Stream:
-    """One participant's signal of one kind: its file and where its grid stands."""
+    """One participant's signal of one kind: its file, rows not yet written, its grid."""
 
-    file: IO[str]
+    fd: int  # opened O_APPEND; whole rows go in one os.write, so a crash never cuts a row
     rate: float
     channels: int
     t0: float
     next_index: int = 0
+    pending: list[str] = field(default_factory=list)
 
 
 class SignalRecorder:
@@ -130,39 +132,44 @@ class SignalRecorder:
             table = np.column_stack([stream.t0 + k / stream.rate, data.T])
             text = io.StringIO()
             np.savetxt(text, table, fmt=["%.9f"] + ["%.9g"] * data.shape[0], delimiter=",")
-            stream.file.write(text.getvalue())
+            stream.pending.append(text.getvalue())
             stream.next_index += data.shape[1]
             self.samples += data.shape[1]
 
     def _open(self, participant: str, kind: str, rate: float, channels: int) -> _Stream:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         who = _safe(participant)
         path = self.folder / f"{who}-{kind}.csv"
-        file = path.open("a", encoding="utf-8")
-        if path.stat().st_size == 0:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        stream = _Stream(fd, rate, channels, 0.0)
+        if os.fstat(fd).st_size == 0:
             if kind == "eeg":
                 columns = [f"{who}/eeg:{c + 1}" for c in range(channels)]
             else:
                 columns = [f"{who}/{kind}"]
-            file.write(f"# raw {kind} of participant '{participant}', who consented\n")
-            file.write(",".join(["time", *columns]) + "\n")
-        return _Stream(file, rate, channels, 0.0)
+            stream.pending.append(
+                f"# raw {kind} of participant '{participant}', who consented\n"
+                + ",".join(["time", *columns])
+                + "\n"
+            )
+        return stream
 
     def _run(self) -> None:
         while not self._stopping.wait(FLUSH_SECONDS):
             self.flush()
 
     def flush(self) -> None:
-        """Hand everything written to the OS; fsync once a second."""
+        """Hand every finished row to the OS; fsync once a second."""
         sync = time.monotonic() - self._last_sync >= FSYNC_SECONDS
         with self._lock:
             for stream in self._streams.values():
                 try:
-                    stream.file.flush()
+                    _write_all(stream.fd, "".join(stream.pending).encode())
+                    stream.pending.clear()
                     if sync:
-                        os.fsync(stream.file.fileno())
-                except (OSError, ValueError) as exc:
-                    log.warning("raw signals not flushed: %s", exc)
+                        os.fsync(stream.fd)
+                except OSError as exc:  # a full disk must not stop the show
+                    log.warning("raw signals not written: %s", exc)
         if sync:
             self._last_sync = time.monotonic()
 
@@ -174,5 +181,12 @@ class SignalRecorder:
         self.flush()
         with self._lock:
             for stream in self._streams.values():
-                stream.file.close()
+                os.close(stream.fd)
             self._streams.clear()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]

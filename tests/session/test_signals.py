@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -87,3 +90,45 @@ def test_rows_reach_the_file_while_the_show_runs(tmp_path: Path) -> None:
         assert rows == 32
     finally:
         recorder.close()
+
+
+_WRITER = """
+import sys, time
+import numpy as np
+from pathlib import Path
+from symphony.inputs.recording import Signal
+from symphony.inputs.source import SignalChunk
+from symphony.session.signals import SignalRecorder
+
+recorder = SignalRecorder(Path(sys.argv[1]), consent=lambda source, who: True)
+k = 0
+while True:  # 4 channels at 256 Hz, 1/16 s chunks, until killed
+    data = np.vstack([np.arange(k, k + 16) + c * 0.25 for c in range(4)]).astype(float)
+    recorder.write("s", [SignalChunk("anna", Signal("eeg", 256.0, data, "uV", k / 256.0))])
+    k += 16
+    time.sleep(0.01)
+"""
+
+
+def test_kill_9_leaves_whole_rows_that_read_back(tmp_path: Path) -> None:
+    folder = tmp_path / "killed.signals"
+    writer = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(folder)], cwd=Path(__file__).resolve().parents[2]
+    )
+    path = folder / "anna-eeg.csv"
+    try:
+        deadline = time.monotonic() + 60.0
+        while time.monotonic() < deadline:
+            if path.is_file() and path.stat().st_size > 20_000:
+                break
+            time.sleep(0.05)
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+    assert path.stat().st_size > 20_000, "the writer never flushed"
+    assert path.read_text().endswith("\n")
+    (rec,) = load_recording(folder)
+    eeg = rec.signals["eeg"]
+    assert eeg.rate == 256.0 and eeg.n_samples >= 100
+    k = np.arange(eeg.n_samples, dtype=float)
+    np.testing.assert_array_equal(eeg.data, np.vstack([k + c * 0.25 for c in range(4)]))
