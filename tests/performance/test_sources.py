@@ -204,3 +204,43 @@ def test_render_refuses_live_sources_and_says_what_to_do(show: Show) -> None:
     # --participants N renders simulated people instead.
     plan = plan_control(performance, duration=4.0, participants=2)
     assert [t.participant for t in plan.tracks] == ["p01", "p02"]
+
+
+def test_cli_render_of_live_sources_is_one_line_with_exit_2(
+    show: Show, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from symphony.cli import main
+
+    path = _with_sources(show, '[[sources]]\nname = "phones"\nkind = "osc"\nport = 0')
+    assert main(["render", str(path), "-o", str(tmp_path / "x.wav"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    line = _line_of(path, 'kind = "osc"')
+    assert err[0].startswith(f"symphony: error: {path}:{line}: key 'sources[0].kind': ")
+    assert "source 'phones' is a live osc source" in err[0]
+    assert not (tmp_path / "x.wav").exists()
+
+
+def test_cli_check_lists_sources_and_whose_signals_are_kept(
+    capsys: pytest.CaptureFixture[str], show: Show
+) -> None:
+    from symphony.cli import main
+
+    path = _with_sources(
+        show,
+        f"""
+[[sources]]
+name = "circle"
+kind = "recording"
+path = "{CIRCLE}"
+consent = {{ anna = true, ben = false }}
+
+[[sources]]
+name = "phones"
+kind = "osc"
+""",
+    )
+    assert main(["check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "source 'circle' (recording): ok; raw signals kept for: anna" in out
+    assert "source 'phones' (osc): ok; no raw signals kept" in out
