@@ -23,7 +23,7 @@ from symphony.features.track import FeatureTrack
 from symphony.inputs.recording import Signal
 from symphony.inputs.source import SignalChunk, Source
 from symphony.performance.schema import PerformanceSpec
-from symphony.performance.sources import backend_spec, require_replayable
+from symphony.performance.sources import require_replayable, show_spec
 
 # Seconds of signal handed out per poll: large enough that Python overhead
 # vanishes, small enough that memory stays bounded for long recordings.
@@ -37,7 +37,7 @@ def replay_sources(spec: PerformanceSpec, path: Path) -> list[Source]:
     require_replayable(spec, path)
     out = []
     for source in spec.sources:
-        keys = {**backend_spec(source, path), "fast": True, "chunk": ROUND}
+        keys = {**show_spec(source, spec, path), "fast": True, "chunk": ROUND}
         out.append(make_source(keys))
     return out
 

@@ -41,6 +41,15 @@ def backend_spec(source: SourceSpec, performance_path: Path) -> dict[str, Any]:
     return spec
 
 
+def show_spec(source: SourceSpec, spec: PerformanceSpec, path: Path) -> dict[str, Any]:
+    """`backend_spec`, with a simulated group as long as the show and on its seed by default."""
+    keys = backend_spec(source, path)
+    if source.kind == "simulated":
+        keys.setdefault("duration", max(spec.performance.duration, 1.0))
+        keys.setdefault("seed", spec.performance.seed)
+    return keys
+
+
 def _key_path(index: int, key: str | None) -> KeyPath:
     parts: list[str | int] = ["sources", index]
     for part in (key or "").split("."):
@@ -142,7 +151,7 @@ def open_sources(
     problems: list[str] = []
     for source in spec.sources:
         try:
-            keys = backend_spec(source, path)
+            keys = show_spec(source, spec, path)
             if source.kind in REPLAYABLE:
                 keys["fast"] = False  # live: recordings play on the show clock
             built = make_source(keys, clock)

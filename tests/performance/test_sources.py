@@ -17,7 +17,7 @@ from symphony.performance.loader import load_performance
 from symphony.performance.plan import plan_control
 from symphony.performance.recorded import recorded_tracks
 from symphony.performance.render import render_performance
-from symphony.performance.sources import consent_of
+from symphony.performance.sources import consent_of, show_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDED = ROOT / "performances" / "recorded.toml"
@@ -244,3 +244,28 @@ kind = "osc"
     out = capsys.readouterr().out
     assert "source 'circle' (recording): ok; raw signals kept for: anna" in out
     assert "source 'phones' (osc): ok; no raw signals kept" in out
+
+
+def test_a_simulated_source_lasts_the_show_and_mixes_with_a_recording(show: Show) -> None:
+    path = _with_sources(
+        show,
+        f"""
+[[sources]]
+name = "extras"
+kind = "simulated"
+participants = 1
+
+[[sources]]
+name = "circle"
+kind = "recording"
+path = "{CIRCLE}"
+""",
+    )
+    performance = load_performance(path)
+    tracks = recorded_tracks(performance.spec, performance.path, 20.0, 50.0)
+    assert [t.participant for t in tracks] == ["anna", "ben", "chloe", "p01"]
+    p01 = tracks[-1]
+    assert p01.n_frames >= 20 * 50 - 1
+    assert p01.values["stale"][-1] == 0.0, "the simulated group ended before the show"
+    keys = show_spec(performance.spec.sources[0], performance.spec, performance.path)
+    assert keys["duration"] == 20.0 and keys["seed"] == 3  # the show's length and seed
