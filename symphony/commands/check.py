@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from symphony.performance.loader import load_performance
+from symphony.performance.sources import LIVE_ONLY
 from symphony.performance.timecode import format_time
 
 
@@ -25,7 +26,9 @@ def run_check(args: argparse.Namespace) -> int:
             kept = f"raw signals kept for: {', '.join(agreed)}" if agreed else "no raw signals kept"
         else:
             kept = "raw signals kept (consent)" if consent else "no raw signals kept"
-        print(f"  source '{source.name}' ({source.kind}): ok; {kept}")
+        live = "; live only (render needs a recording of it, or --participants N)"
+        note = live if source.kind in LIVE_ONLY else ""
+        print(f"  source '{source.name}' ({source.kind}): ok; {kept}{note}")
     if not spec.sources:
         print(f"  {spec.participants.count} simulated participants (no [[sources]])")
     return 0
