@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 import uuid
 
 import numpy as np
 import pylsl
+import pytest
 
 from symphony.inputs.source import SignalChunk
 from symphony.inputs.sources import open_source
@@ -103,3 +105,32 @@ def test_resolve_by_type() -> None:
     finally:
         source.close()
         typed.close()
+
+
+def test_jittered_stamps_give_chunks_laid_end_to_end() -> None:
+    """Sender stamps that wobble by a few ms must not read as gaps or overlaps: the
+    feature extractors turn a one-sample gap into NaN (bad signal)."""
+    tag = uuid.uuid4().hex[:8]
+    outlet = _outlet(f"jitter-{tag}", "PPG", 1, 64.0)
+    source = open_source({"kind": "lsl", "streams": [{"name": f"jitter-{tag}"}]})
+    rng = np.random.default_rng(7)
+    try:
+        chunks: list[SignalChunk] = []
+        sent = 0
+        began = time.monotonic()
+        end = began + 8.0
+        while time.monotonic() < end and sum(c.signal.n_samples for c in chunks) < 256:
+            now = pylsl.local_clock()
+            stamps = now - (np.arange(8)[::-1] / 64.0) + rng.uniform(-0.004, 0.004)
+            outlet.push_chunk([[float(sent + i)] for i in range(8)], stamps.tolist())
+            sent += 8
+            chunks += source.poll()
+            time.sleep(8 / 64)
+        assert sum(c.signal.n_samples for c in chunks) >= 64, "no data arrived"
+        for before, after in itertools.pairwise(chunks):
+            expected = before.signal.start + before.signal.n_samples / 64.0
+            assert after.signal.start == pytest.approx(expected, abs=1e-9)
+        values = np.concatenate([c.signal.data for c in chunks])
+        np.testing.assert_array_equal(np.diff(values), 1.0)  # nothing lost, nothing twice
+    finally:
+        source.close()
