@@ -269,3 +269,36 @@ path = "{CIRCLE}"
     assert p01.values["stale"][-1] == 0.0, "the simulated group ended before the show"
     keys = show_spec(performance.spec.sources[0], performance.spec, performance.path)
     assert keys["duration"] == 20.0 and keys["seed"] == 3  # the show's length and seed
+
+
+def test_a_source_that_cannot_start_is_reported_and_the_others_open(show: Show) -> None:
+    from symphony.performance.sources import open_sources
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        path = _with_sources(
+            show,
+            f"""
+[[sources]]
+name = "phones"
+kind = "osc"
+port = {port}
+
+[[sources]]
+name = "circle"
+kind = "recording"
+path = "{CIRCLE}"
+""",
+        )
+        performance = load_performance(path)
+        sources, problems = open_sources(performance.spec, performance.path, lambda: 100.0)
+    try:
+        assert [s.name for s in sources] == ["circle"]
+        assert len(problems) == 1
+        assert problems[0].startswith("source 'phones' (osc) not started: ")
+        assert f"127.0.0.1:{port}" in problems[0]
+        assert getattr(sources[0], "fast", None) is False  # live: on the show clock
+    finally:
+        for source in sources:
+            source.close()
