@@ -95,6 +95,7 @@ class LiveControl:
         self.held_by: dict[int, str] = {}
         self.panicked = False
         self._explained = -1.0
+        self.called: tuple[float, str] | None = None  # the last scene called live (at, name)
         self.row_of = {t: i for i, t in enumerate(self.rows)}
 
     def _drain_commands(self, now: float) -> None:
@@ -115,6 +116,7 @@ class LiveControl:
             fade = next((c.crossfade for c in self.spec.timeline if c.scene == command.name), 5.0)
             self.conductor.scenes.add_cue(self.spec.scenes[command.name], now, fade)
             self.state.scene = command.name
+            self.called = (now, command.name)
         elif kind == "layer":
             target = self.layout.index(f"{command.name}.gain_db")
             if command.name in self.muted:
@@ -126,7 +128,9 @@ class LiveControl:
                 self.muted.add(command.name)
                 self.overrides[target] = LAYER_GAIN.low
         elif kind == "panic":
-            self.overrides[self.layout.index("master.gain_db")] = MASTER_GAIN.low
+            master = self.layout.index("master.gain_db")
+            self.overrides[master] = MASTER_GAIN.low
+            self.held_by[master] = "panic"
             self.panicked = True
         elif kind == "hold":
             self.overrides[command.target] = float(command.value)
@@ -243,6 +247,8 @@ class LiveControl:
         current = [c for c in cues if c.at <= now]
         upcoming = [c for c in cues if c.at > now]
         s.scene = current[-1].scene if current else ""
+        if self.called is not None and (not current or self.called[0] >= current[-1].at):
+            s.scene = self.called[1]  # called live, after the timeline's last cue
         s.next_scene = f"{upcoming[0].scene} at {upcoming[0].at:.0f} s" if upcoming else ""
         self._publish_drivers(now)
 

@@ -8,6 +8,7 @@ into a failure; nothing asserts on how long anything took.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import pty
@@ -24,8 +25,13 @@ DEADLINE = 60.0
 
 
 class Terminal:
-    def __init__(self, argv: Sequence[str], columns: int = 160, lines: int = 60,
-                 env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        argv: Sequence[str],
+        columns: int = 160,
+        lines: int = 60,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.screen = pyte.Screen(columns, lines)
         self.stream = pyte.ByteStream(self.screen)
         self.lock = threading.Lock()
@@ -37,8 +43,12 @@ class Terminal:
             stdin=slave,
             stdout=slave,
             stderr=slave,
-            env={**(env or os.environ), "TERM": "xterm-256color", "LANG": "C.UTF-8",
-                 "LC_ALL": "C.UTF-8"},
+            env={
+                **(env or os.environ),
+                "TERM": "xterm-256color",
+                "LANG": "C.UTF-8",
+                "LC_ALL": "C.UTF-8",
+            },
             start_new_session=True,
         )
         os.close(slave)
@@ -82,7 +92,5 @@ class Terminal:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)
-        try:
+        with contextlib.suppress(OSError):
             os.close(self.master)
-        except OSError:
-            pass
