@@ -106,7 +106,9 @@ def run_live(args: argparse.Namespace) -> int:
         from symphony.console.launch import start_console
 
         block = args.buffer or spec.output.block_size
-        console = start_console(control, engine, midi, args.controller, args.audio, block, until)
+        console = start_console(
+            control, engine, midi, args.controller, args.audio, block, until, session
+        )
 
     def stop() -> bool:
         return stopping["now"] or (console is not None and console.quit.is_set())

@@ -236,6 +236,10 @@ class Console:
         return said
 
 
-def learned_profile_path(profile: Path) -> Path:
-    """Where learn in the console writes: beside the profile, never over it."""
-    return profile.with_name(f"{profile.stem}-learned.toml")
+def learned_profile_path(session: Path) -> Path:
+    """Where learn in the console writes: beside the show's session log.
+
+    Never over the profile in use (a slip mid-show must not lose it), and
+    with the show it was learned in; copy it to hardware/controllers/ to keep.
+    """
+    return session.with_name(f"{session.stem}-learned.toml")

@@ -34,7 +34,7 @@ def gauges_for(engine: Any, midi: Any, audio: str, period_frames: int, rate: int
     )
 
 
-def console_learn(midi: Any, profile_path: Path | None) -> ConsoleLearn | None:
+def console_learn(midi: Any, profile_path: Path | None, session: Path) -> ConsoleLearn | None:
     if midi is None or profile_path is None:
         return None
     from symphony.midi.profiles import load_profile
@@ -45,7 +45,7 @@ def console_learn(midi: Any, profile_path: Path | None) -> ConsoleLearn | None:
         list(profile.spec.controls),
         profile.spec.controller.port,
         profile.spec.controller.name,
-        learned_profile_path(profile_path),
+        learned_profile_path(session),
     )
 
 
@@ -57,11 +57,16 @@ def start_console(
     audio: str,
     period_frames: int,
     duration: float,
+    session: Path,
 ) -> Console:
     spec = control.spec
     gauges = gauges_for(engine, midi, audio, period_frames, spec.output.sample_rate)
     console = Console(
-        control, spec.performance.title, duration, gauges, console_learn(midi, profile_path)
+        control,
+        spec.performance.title,
+        duration,
+        gauges,
+        console_learn(midi, profile_path, session),
     )
     console.start()
     return console

@@ -5,7 +5,7 @@ its raw messages, with the name of the port they came from, to this side
 (`LearnTap`); `LearnSession.feed` keeps only those from the controller's
 port, so nothing else (another device, a clock, the biosignal bridges)
 can be learned by mistake. The prompts are the controls of the current
-profile; the result is written beside it, never over it.
+profile; the result is written beside the session log, never over it.
 """
 
 from __future__ import annotations

@@ -107,7 +107,8 @@ def show_line(v: ConsoleView) -> str:
     )
 
 
-def health_line(v: ConsoleView) -> str:
+def health_lines(v: ConsoleView) -> list[str]:
+    """Sound (meters, master) and system (CPU, xruns, MIDI latency), one line each."""
     master = "PANIC" if v.panic else level(v.master_db, "dB")
     cpu = " ".join(f"{name} {'-' if pct is None else f'{pct:.0f}%'}" for name, pct in v.cpu.items())
     xruns = "n/a (not JACK)" if v.xruns is None else str(v.xruns)
@@ -117,17 +118,15 @@ def health_line(v: ConsoleView) -> str:
         midi = f"no message yet + {v.period_ms:.1f} ms period"
     else:
         midi = f"{v.midi_ms:.2f} ms in->queue + {v.period_ms:.1f} ms period"
-    parts = [
+    sound = [
         f"out peak {level(v.peak_dbfs, 'dBFS')}",
         f"short-term {level(v.lufs, 'LUFS')}",
         f"master {master}",
-        f"cpu {cpu}",
-        f"xruns {xruns}",
-        f"midi {midi}",
     ]
     if v.dropped:
-        parts.append(f"dropped {v.dropped}")
-    return "  ".join(parts)
+        sound.append(f"dropped {v.dropped}")
+    system = [f"cpu {cpu}", f"xruns {xruns}", f"midi {midi}"]
+    return ["  ".join(sound), "  ".join(system)]
 
 
 def collective_names(collective: Mapping[str, float]) -> list[str]:
@@ -180,7 +179,7 @@ def param_lines(rows: Sequence[ParamRow]) -> list[str]:
 
 def render(v: ConsoleView, width: int, height: int) -> list[str]:
     """The screen's lines, each at most `width` characters, at most `height` lines."""
-    top = [show_line(v), health_line(v)]
+    top = [show_line(v), *health_lines(v)]
     if v.muted:
         top.append("muted layers: " + ", ".join(v.muted))
     bottom = [v.message] if v.message else []
