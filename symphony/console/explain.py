@@ -53,22 +53,26 @@ def mapped_value(mapping: MappingSpec, feature: float) -> float:
 
 
 def describe_mapping(mapping: MappingSpec, features: Mapping[str, float], depth: float) -> str:
-    """`label: feature 72.0 -> 0.49 (55..95 -> 0.2..0.75 linear) x0.60 set`."""
+    """`label pulls x0.60: heart_rate 72.0 -> 0.49 (55..95 -> 0.2..0.75 linear)`.
+
+    The numbers that change come first, the fixed ranges last, so a narrow
+    terminal cuts what the performer already knows.
+    """
     feature = mapping.source.split(".", 1)[1]
     x = float(features.get(feature, math.nan))
     lo, hi = mapping.in_range
     a, b = mapping.out_range
     curve = mapping.curve + (" inverted" if mapping.invert else "")
+    verb = "adds" if mapping.mode == "add" else "pulls"
+    head = f"{mapping.label} {verb} x{depth:.2f}: "
     if not math.isfinite(x):
-        head = f"{mapping.label}: {feature} unknown (value left alone)"
+        head += f"{feature} unknown (value left alone)"
     else:
-        head = f"{mapping.label}: {feature} {number(x)} -> {number(mapped_value(mapping, x))}"
+        head += f"{feature} {number(x)} -> {number(mapped_value(mapping, x))}"
     ranges = f"({number(lo)}..{number(hi)} -> {number(a)}..{number(b)} {curve}"
     if mapping.smoothing > 0:
         ranges += f", smoothed {number(mapping.smoothing)} s"
-    ranges += ")"
-    verb = "adds" if mapping.mode == "add" else "pulls"
-    return f"{head} {ranges} {verb} x{depth:.2f}"
+    return f"{head} {ranges})"
 
 
 def explain(

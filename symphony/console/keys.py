@@ -56,14 +56,14 @@ def keymap(spec: PerformanceSpec) -> dict[str, Action]:
 
 
 def key_help(spec: PerformanceSpec) -> str:
+    """The keys, most urgent first (a narrow terminal wraps the rest)."""
     scenes = scene_order(spec)[:9]
     layers = [layer.name for layer in spec.layers][: len(LAYER_KEYS)]
-    parts = [" ".join(f"{i + 1}:{s}" for i, s in enumerate(scenes))]
+    parts = ["q:quit  space:PANIC  r:master back  +/-:master  l:learn"]
+    parts.append("scenes " + " ".join(f"{i + 1}:{s}" for i, s in enumerate(scenes)))
     if layers:
-        parts.append(
-            "mute " + " ".join(f"{k}:{n}" for k, n in zip(LAYER_KEYS, layers, strict=False))
-        )
-    parts.append("space:PANIC  +/-:master  r:master back  l:learn  q:quit")
+        pairs = zip(LAYER_KEYS, layers, strict=False)
+        parts.append("mute " + " ".join(f"{k}:{n}" for k, n in pairs))
     return "  ".join(parts)
 
 

@@ -11,6 +11,7 @@ When the screen is short, the parameter list scrolls (arrow keys).
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -183,7 +184,7 @@ def render(v: ConsoleView, width: int, height: int) -> list[str]:
     if v.muted:
         top.append("muted layers: " + ", ".join(v.muted))
     bottom = [v.message] if v.message else []
-    bottom.append(v.help)
+    bottom += textwrap.wrap(v.help, width, break_on_hyphens=False) or [""]
     if v.learn:
         body = ["MIDI LEARN", *v.learn]
     else:

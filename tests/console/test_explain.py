@@ -28,8 +28,9 @@ def test_a_known_exponential_mapping_is_worded_with_its_numbers() -> None:
     # Halfway through 50..100 bpm on an exponential 200..800 Hz: sqrt(200 * 800) = 400.
     text = explain(410.0, 330.0, [HEART], {"heart_rate": 75.0}, {"heart": 0.5})
     assert text.startswith("scene 330 | ")
-    assert "heart: heart_rate 75.0 -> 400 (50.0..100 -> 200..800 exp, smoothed 1.00 s)" in text
-    assert text.endswith("pulls x0.50")
+    assert text.endswith(
+        "heart pulls x0.50: heart_rate 75.0 -> 400 (50.0..100 -> 200..800 exp, smoothed 1.00 s)"
+    )
 
 
 def test_inverted_added_unknown_and_switched_off_mappings() -> None:
@@ -37,7 +38,7 @@ def test_inverted_added_unknown_and_switched_off_mappings() -> None:
     # Inverted: 60 bpm is 0.2 of the range, 0.8 after inversion: 200 + 0.8 * 600 = 680.
     assert mapped_value(inverted, 60.0) == 680.0
     text = explain(0.0, 0.0, [inverted], {"heart_rate": 60.0}, {})
-    assert "-> 680 (50.0..100 -> 200..800 linear inverted" in text and "adds x1.00" in text
+    assert "heart adds x1.00: heart_rate 60.0 -> 680 (50.0..100 -> 200..800 linear inverted" in text
     unknown = explain(0.0, 0.0, [HEART], {}, {})
     assert "heart_rate unknown (value left alone)" in unknown
     off = explain(0.0, 0.0, [HEART], {"heart_rate": 60.0}, {"heart": 0.0})

@@ -96,3 +96,15 @@ def test_cpu_ticks_from_this_process() -> None:
     assert cpu_ticks("1 (a b) c) S " + " ".join(["0"] * 10) + " 7 5 0") == 12
     meter = CpuMeter(2**22 + 12345)  # no such process
     assert meter.read() is None
+
+
+def test_key_help_wraps_on_narrow_terminals_most_urgent_first() -> None:
+    spec = load_performance(DEMO).spec
+    view = _view()
+    view.help = key_help(spec)
+    lines = render(view, 60, 40)
+    start = next(i for i, line in enumerate(lines) if line.startswith("q:quit  space:PANIC"))
+    shown = " ".join(lines[start:])
+    assert start < len(lines) - 1, "a help line this long must wrap at 60 columns"
+    for key in ["1:gathering", "6:ending", "a:drone", "f:mosaic"]:
+        assert key in shown

@@ -29,13 +29,15 @@ def test_scene_key_panic_and_master_back_reach_the_engine(tmp_path: Path) -> Non
         )
         try:
             screen = term.wait_for("PARAMETERS")
-            assert "scene open" in screen and "1:open 2:close" in screen
-            screen = term.wait_for("heart: heart_rate")  # the mapping explained, with numbers
+            assert "scene open" in screen and "scenes 1:open 2:close" in screen
+            screen = term.wait_for(
+                "heart pulls x1.00: heart_rate"
+            )  # the mapping explained, numbers too
             assert "xruns n/a" not in screen  # on JACK the xruns are counted
             term.wait_for("short-term")
             term.send("2")
             screen = term.wait_for("scene close")
-            term.wait_for("pulls x0.50")  # the close scene halves the mapping's depth
+            term.wait_for("heart pulls x0.50")  # the close scene halves the mapping's depth
             term.send(" ")
             term.wait_for("master PANIC")
             term.send("r")
