@@ -121,6 +121,7 @@ class Console:
             root.addHandler(handler)
 
     def _run(self) -> None:
+        os.environ.setdefault("ESCDELAY", "25")  # Esc leaves learn at once, not after 1 s
         try:
             curses.wrapper(self._main)
         except Exception as exc:  # the UI may fail; the show must not

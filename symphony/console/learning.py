@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from symphony.console.keys import LEARN_HELP
+from symphony.errors import SymphonyError
 from symphony.midi.learn import Detected, LearnSession
 
 MAX_MESSAGES_PER_FRAME = 512
@@ -101,7 +102,10 @@ class ConsoleLearn:
         elif step == "clear":
             s.clear()
         elif step == "write":
-            s.write(self.out_path, self.name)
+            try:
+                s.write(self.out_path, self.name)
+            except (SymphonyError, OSError) as exc:  # learn again or cancel; the show goes on
+                return f"learn: cannot write {self.out_path}: {exc}"
             self.stop()
             return f"learn: profile written to {self.out_path}"
         elif step == "cancel":
