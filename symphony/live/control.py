@@ -135,6 +135,8 @@ class LiveControl:
         elif kind == "hold":
             self.overrides[command.target] = float(command.value)
             self.held_by[command.target] = command.name
+            if command.target == self.layout.index("master.gain_db"):
+                self.panicked = False  # the master fader took the level back
         elif kind == "master":  # the console's master level (dB), or back to the show's
             master = self.layout.index("master.gain_db")
             self.panicked = False
