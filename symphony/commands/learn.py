@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import queue
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from symphony.errors import SymphonyError
 from symphony.midi.learn import Detected, LearnSession
 from symphony.midi.profiles import Binding
 
+CONTROL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")  # as profiles.Name
 KEY_HELP = "Enter: accept  s: skip  u: undo  c: clear  w: write now  q: quit without writing"
 TICK = 0.05
 
@@ -68,7 +70,13 @@ def plan(args: argparse.Namespace) -> tuple[list[str], dict[str, Binding], str |
         port, name = None, args.port or "controller"
     if not prompts:
         raise SymphonyError("nothing to learn: no control names given", where="learn")
-    LearnSession(prompts, "x").to_toml("check")  # names are checked when written
+    for control in prompts:
+        if not CONTROL_NAME.match(control):
+            raise SymphonyError(
+                f"'{control}' cannot name a control",
+                where="learn",
+                expected="letters, digits, '_' and '-', not starting with a digit",
+            )
     return prompts, bindings, port, args.name or name
 
 

@@ -170,3 +170,33 @@ def test_a_missing_controller_lists_the_ports_there(tmp_path: Path) -> None:
     assert "no MIDI input port matching 'Launchpad'" in result.stderr
     assert "korg:nanoKONTROL2 MIDI 1" in result.stderr
     assert not (tmp_path / "x.toml").exists()
+
+
+def test_prompts_from_a_performance_are_bound_to_its_parameters() -> None:
+    from symphony.cli import build_parser
+    from symphony.commands.learn import plan
+
+    demo = ROOT / "performances" / "demo.toml"
+    args = build_parser().parse_args(["learn", "--performance", str(demo), "-o", "x.toml"])
+    prompts, bindings, port, name = plan(args)
+    assert "drone_level" in prompts and "master_gain_db" in prompts
+    assert bindings["drone_level"].action == "param:drone.level"
+    assert bindings["master_gain_db"].action == "master"
+    assert port is None and name == "controller"
+
+
+def test_exactly_one_source_of_prompts_is_asked_for(capsys: pytest.CaptureFixture[str]) -> None:
+    from symphony.cli import main
+
+    for extra in ([], ["--controls", "a", "--template", str(PROFILE)]):
+        result = subprocess.run(
+            [sys.executable, "-m", "symphony", "learn", "-o", "x.toml", *extra],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 2
+        assert "exactly one of --controls, --template or --performance" in result.stderr
+    assert main(["learn", "--controls", "fader1,fader 2", "-o", "x.toml"]) == 2
+    assert "learn: 'fader 2' cannot name a control" in capsys.readouterr().err
