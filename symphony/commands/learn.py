@@ -6,7 +6,8 @@ bound to its parameter). For each prompt the performer moves the control;
 the learn state machine (symphony.midi.learn) guesses what it is, and the
 guess is accepted with Enter, or by itself after a pause in the stream
 (`--pause`; never while the guess is ambiguous). s skips, u undoes, c clears,
-w writes what is learned so far, q quits without writing.
+w writes what is learned so far, q quits without writing. Keys may come
+from a pipe (a script); when they run out, pauses go on accepting.
 """
 
 from __future__ import annotations
@@ -136,6 +137,9 @@ class Walk:
             self.say("  cleared: starting again")
         elif key == "w":
             return "write"
+        elif key == "EOF" and self.pause > 0:  # a script's keys ran out: pauses accept
+            self.say("  no more keys: each control is accepted after a pause")
+            return None
         elif key in ("q", "EOF"):
             return "quit"
         else:
