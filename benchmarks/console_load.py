@@ -6,12 +6,14 @@ measures the control process alone). Each run is a fresh process in a
 pseudo-terminal, alternated, best of N:
 
 - **no console**: the loop alone (as `--no-console`);
-- **console**: the same with the console thread drawing at 10 Hz into the
-  terminal, whose output this script reads (as a terminal emulator would).
+- **console**: the same with the console process drawing at 10 Hz into the
+  terminal (whose output this script reads, as a terminal emulator would)
+  and the control process sending it ten snapshots a second.
 
 Columns: frames stepped per second against the target rate, mean and 95th
 percentile of one step's time, frames that started late by more than one
-period, and the process's CPU (percent of one core).
+period, and the control process's CPU (percent of one core; the console
+process's own CPU is not in it: the console shows it live).
 
 Usage: python benchmarks/console_load.py [--seconds 20] [--participants 8] [--runs 2]
 """
@@ -57,12 +59,16 @@ def timed():
 control.step = timed
 console = None
 if {console}:
-    from symphony.console.app import Console
-    from symphony.console.view import Gauges
-    console = Console(control, spec.performance.title, {seconds}, Gauges(engine_pid=os.getpid()))
+    from symphony.console.launch import ConsoleProcess, GaugeSources
+    sources = GaugeSources(os.getpid(), os.getpid(), None, None, None, "portaudio", 5.33)
+    console = ConsoleProcess(Path({demo!r}), {seconds}, sources, None, None, Path("/tmp/x.session"))
+    control.local = console.commands
     console.start()
 cpu0 = time.process_time()
-control.run(until={seconds})
+while clock() < {seconds}:  # as `symphony live` runs it
+    control.run(until=min({seconds}, clock() + (0.1 if console else 1.0)))
+    if console is not None:
+        console.publish(control.state, clock())
 cpu = time.process_time() - cpu0
 if console is not None:
     console.stop()

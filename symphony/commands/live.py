@@ -107,7 +107,15 @@ def run_live(args: argparse.Namespace) -> int:
 
         block = args.buffer or spec.output.block_size
         console = start_console(
-            control, engine, midi, args.controller, args.audio, block, until, session
+            control,
+            engine,
+            midi,
+            args.controller,
+            args.audio,
+            block,
+            until,
+            session,
+            performance.path,
         )
 
     def stop() -> bool:
@@ -115,8 +123,11 @@ def run_live(args: argparse.Namespace) -> int:
 
     try:
         while not stop() and clock() < until:
-            control.run(until=min(until, clock() + 1.0), stop=stop)
-            if console is None and clock() - last_status >= 2.0:
+            chunk = 1.0 if console is None else 0.1  # the console gets ten snapshots a second
+            control.run(until=min(until, clock() + chunk), stop=stop)
+            if console is not None:
+                console.publish(control.state, clock())
+            elif clock() - last_status >= 2.0:
                 last_status = clock()
                 print(status_line(control.state), flush=True)
     finally:

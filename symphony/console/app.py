@@ -1,11 +1,13 @@
-"""The curses shell of the console: a thread that draws and reads keys.
+"""The curses shell of the console: draws and reads keys, in a process of its own.
 
-It runs in the control process beside the control loop and never blocks
-it: every 100 ms it takes a snapshot of the published `LiveState`, builds
-a `ConsoleView` (pure code in `view`), renders it (`screen.render`) and
-copies the lines to the terminal. Keys become the same commands a MIDI
-controller sends, put on the control loop's own queue (`LiveControl.local`).
-curses is the standard library's and works over SSH.
+Why a process: a console thread in the control process competes with the
+control loop for the GIL (measured: benchmarks/console_load.py), and a
+terminal that stops reading (a stalled SSH link) must never stall the show.
+Every 100 ms the console takes the newest `LiveState` snapshot the control
+process sent, builds a `ConsoleView` (pure code in `view`), renders it
+(`screen.render`) and copies the lines to the terminal. Keys become the
+same commands a MIDI controller sends, queued back to the control loop
+(`LiveControl.local`). curses is the standard library's and works over SSH.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import logging
 import math
 import os
 import queue
-import threading
 import time
 from collections import deque
 from pathlib import Path
@@ -29,7 +30,9 @@ from symphony.console.learning import ConsoleLearn
 from symphony.console.screen import render
 from symphony.console.system import CpuMeter
 from symphony.console.view import Gauges, build_view, history_sample
+from symphony.live.control import LiveState
 from symphony.live.midi_router import Command
+from symphony.performance.schema import PerformanceSpec
 
 FRAME_SECONDS = 0.1
 HISTORY_SECONDS = 0.25  # one sparkline column
@@ -69,64 +72,62 @@ class MessageLog(logging.Handler):
 
 
 class Console:
-    """The performer console for one running show."""
+    """The performer console for one running show (in its own process).
+
+    `states` brings (LiveState, last warning) snapshots from the control
+    process, `commands` takes the keys' commands back to it, `quit` is set
+    by either side to end the console.
+    """
 
     def __init__(
         self,
-        control: Any,
-        title: str,
+        spec: PerformanceSpec,
         duration: float,
         gauges: Gauges,
+        states: Any,
+        commands: Any,
+        quit: Any,
         learn: ConsoleLearn | None = None,
     ) -> None:
-        self.control = control
-        self.spec = control.spec
-        self.title = title
+        self.spec = spec
+        self.title = spec.performance.title
         self.duration = duration
         self.gauges = gauges
+        self.states = states
+        self.commands = commands
         self.learn = learn
         self.keys = keymap(self.spec)
         self.help = key_help(self.spec)
         self.history = History()
-        self.quit = threading.Event()
+        self.quit = quit
+        self.state = LiveState()
+        self.warning = ""
         self.message = ""
         self.scroll = 0
-        self.failed: str | None = None
-        self._thread = threading.Thread(target=self._run, name="symphony-console", daemon=True)
-        self._log = MessageLog()
-        self._saved_handlers: list[logging.Handler] = []
-        self.cpu = {"engine": CpuMeter(gauges.engine_pid), "control": CpuMeter(os.getpid())}
+        self.cpu = {"engine": CpuMeter(gauges.engine_pid), "control": CpuMeter(gauges.control_pid)}
         if gauges.midi_pid is not None:
             self.cpu["midi"] = CpuMeter(gauges.midi_pid)
+        self.cpu["console"] = CpuMeter(os.getpid())
         self.cpu_now: dict[str, float | None] = {k: None for k in self.cpu}
 
-    # ------------------------------------------------------------ lifecycle
-
-    def start(self) -> None:
-        root = logging.getLogger()
-        self._saved_handlers = list(root.handlers)
-        for handler in self._saved_handlers:
-            root.removeHandler(handler)
-        root.addHandler(self._log)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self.quit.set()
-        self._thread.join(5.0)
-        if self.learn is not None:
-            self.learn.stop()
-        root = logging.getLogger()
-        root.removeHandler(self._log)
-        for handler in self._saved_handlers:
-            root.addHandler(handler)
-
-    def _run(self) -> None:
+    def run(self) -> None:
         os.environ.setdefault("ESCDELAY", "25")  # Esc leaves learn at once, not after 1 s
         try:
             curses.wrapper(self._main)
-        except Exception as exc:  # the UI may fail; the show must not
-            self.failed = f"{type(exc).__name__}: {exc}"
-            logging.getLogger(__name__).warning("console stopped: %s", self.failed)
+        finally:
+            if self.learn is not None:
+                self.learn.stop()
+
+    def _latest(self) -> None:
+        """The newest snapshot the control process sent (older ones are dropped)."""
+        for _ in range(64):
+            try:
+                self.state, self.warning = self.states.get_nowait()
+            except queue.Empty:
+                return
+            except (EOFError, OSError):  # the control process is gone
+                self.quit.set()
+                return
 
     # ------------------------------------------------------------ the loop
 
@@ -139,7 +140,8 @@ class Console:
         last_history = last_cpu = last_paint = 0.0
         while not self.quit.is_set():
             now = time.monotonic()
-            state = self.control.state
+            self._latest()
+            state = self.state
             if now - last_history >= HISTORY_SECONDS:
                 last_history = now
                 self.history.add(history_sample(state))
@@ -157,7 +159,7 @@ class Console:
                 self.gauges,
                 self.cpu_now,
             )
-            view.message = self.message or (self._log.last[-1] if self._log.last else "")
+            view.message = self.message or self.warning
             view.help = self.help
             view.scroll = self.scroll
             view.ascii_only = ascii_only
@@ -200,7 +202,7 @@ class Console:
             self.message = self.act(action)
 
     def act(self, action: Action) -> str:
-        state = self.control.state
+        state = self.state
         if action.kind == "quit":
             self.quit.set()
             return "stopping"
@@ -231,7 +233,7 @@ class Console:
 
     def _send(self, command: Command, said: str) -> str:
         try:
-            self.control.local.put_nowait(command)
+            self.commands.put_nowait(command)
         except queue.Full:
             return "the control loop is busy: key ignored"
         return said

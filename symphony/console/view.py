@@ -27,6 +27,7 @@ class Gauges:
     """Where the console reads the show's health; None where there is nothing to read."""
 
     engine_pid: int
+    control_pid: int = 0
     midi_pid: int | None = None
     levels: Any = None  # the engine's shared level array (symphony.engine.levels)
     xruns: Any = None  # an XrunCounter on JACK

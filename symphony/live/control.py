@@ -91,7 +91,7 @@ class LiveControl:
         self.muted: set[str] = set()
         self.commands: Any = None  # a queue of midi_router.Command, when a controller plays
         self.positions: Any = None  # shared array: current position of every target
-        self.local: queue.Queue[Any] = queue.Queue(maxsize=256)  # the console's keys
+        self.local: Any = queue.Queue(maxsize=256)  # the console's keys (a process queue)
         self.held_by: dict[int, str] = {}
         self.panicked = False
         self._explained = -1.0
