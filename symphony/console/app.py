@@ -48,6 +48,7 @@ SPECIAL_KEYS = {
     10: "ENTER",
     13: "ENTER",
     27: "ESC",
+    3: "q",  # Ctrl-C reaching curses as a key (a terminal in raw mode) still ends the show
 }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import queue
+import signal as os_signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -105,6 +106,9 @@ def run_engine(
     levels: Any = None,
 ) -> None:
     """Body of the engine process; a failure to start is reported to the parent."""
+    # Ctrl-C in the terminal reaches every process of the show; the control
+    # process handles it and stops the engine through `stop`, cleanly.
+    os_signal.signal(os_signal.SIGINT, os_signal.SIG_IGN)
     try:
         _play(performance_path, options, changes, ready, stop, seed, ring_name, levels)
     except Exception as exc:

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import multiprocessing as mp
 import queue
+import signal
 import time
 from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
@@ -38,6 +39,7 @@ def run_midi(
     errors: Any,
     learn: Any = None,
 ) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the control process's to handle
     try:
         _serve(
             profile_path,

@@ -24,6 +24,13 @@ import pyte
 DEADLINE = 60.0
 
 
+def _own_terminal() -> None:
+    """In the child: a session of its own with the pty as its controlling terminal,
+    so Ctrl-C typed into it raises SIGINT as in a real terminal."""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 class Terminal:
     def __init__(
         self,
@@ -49,7 +56,7 @@ class Terminal:
                 "LANG": "C.UTF-8",
                 "LC_ALL": "C.UTF-8",
             },
-            start_new_session=True,
+            preexec_fn=_own_terminal,
         )
         os.close(slave)
         self.reader = threading.Thread(target=self._read, daemon=True)

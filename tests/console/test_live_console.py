@@ -56,3 +56,23 @@ def test_scene_key_panic_and_master_back_reach_the_engine(tmp_path: Path) -> Non
     master = [v for t, v in applied if t == layout.index("master.gain_db")]
     panic = master.index(-60.0)
     assert any(v > -60.0 for v in master[panic:]), "the master never came back after panic"
+
+
+def test_ctrl_c_ends_the_show_cleanly_and_gives_the_terminal_back(tmp_path: Path) -> None:
+    log = tmp_path / "show.session"
+    with jack_server():
+        term = Terminal(
+            [sys.executable, "-m", "symphony", "live", str(PERF), "--record", str(log)],
+            columns=120,
+            lines=40,
+        )
+        try:
+            term.wait_for("PARAMETERS")
+            term.send("\x03")  # SIGINT to every process of the show, as in a real terminal
+            assert term.wait() == 0
+            screen = term.text()
+        finally:
+            term.close()
+    assert "session log written" in screen
+    assert "Traceback" not in screen and "KeyboardInterrupt" not in screen
+    assert read_session(log).duration > 0
