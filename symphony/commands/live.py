@@ -103,7 +103,7 @@ def run_live(args: argparse.Namespace) -> int:
     last_status = 0.0
     console = None
     if not args.no_console and sys.stdout.isatty():
-        from symphony.console.launch import start_console
+        from symphony.console.launch import start_console, stop_console
 
         block = args.buffer or spec.output.block_size
         console = start_console(
@@ -127,13 +127,14 @@ def run_live(args: argparse.Namespace) -> int:
             control.run(until=min(until, clock() + chunk), stop=stop)
             if console is not None:
                 console.publish(control.state, clock())
+                if not console.process.is_alive():  # the UI failed: status lines, show goes on
+                    stop_console(console)
+                    console = None
             elif clock() - last_status >= 2.0:
                 last_status = clock()
                 print(status_line(control.state), flush=True)
     finally:
         if console is not None:
-            from symphony.console.launch import stop_console
-
             stop_console(console)
         if midi is not None:
             midi.stop()

@@ -51,10 +51,11 @@ class Terminal:
             stdout=slave,
             stderr=slave,
             env={
-                **(env or os.environ),
+                **os.environ,
                 "TERM": "xterm-256color",
                 "LANG": "C.UTF-8",
                 "LC_ALL": "C.UTF-8",
+                **(env or {}),  # the test's own settings win
             },
             preexec_fn=_own_terminal,
         )

@@ -76,3 +76,23 @@ def test_ctrl_c_ends_the_show_cleanly_and_gives_the_terminal_back(tmp_path: Path
     assert "session log written" in screen
     assert "Traceback" not in screen and "KeyboardInterrupt" not in screen
     assert read_session(log).duration > 0
+
+
+def test_a_console_that_cannot_start_leaves_status_lines_and_the_show(tmp_path: Path) -> None:
+    log = tmp_path / "show.session"
+    with jack_server():
+        term = Terminal(
+            [sys.executable, "-m", "symphony", "live", str(PERF), "--record", str(log)],
+            columns=120,
+            lines=40,
+            env={"TERM": "no-such-terminal"},  # curses cannot drive it
+        )
+        try:
+            term.wait_for("the console failed during the show")
+            screen = term.wait_for("people")  # the status line of --no-console
+            assert "scene open" in screen
+            term.send("\x03")
+            assert term.wait() == 0
+        finally:
+            term.close()
+    assert read_session(log).duration > 0
