@@ -38,6 +38,7 @@ FRAME_SECONDS = 0.1
 HISTORY_SECONDS = 0.25  # one sparkline column
 CPU_SECONDS = 1.0
 REPAINT_SECONDS = 5.0  # full repaint: heals what another process printed over us
+MESSAGE_SECONDS = 10.0  # how long a key's answer stays on the message line
 
 SPECIAL_KEYS = {
     curses.KEY_UP: "UP",
@@ -104,6 +105,7 @@ class Console:
         self.state = LiveState()
         self.warning = ""
         self.message = ""
+        self.message_at = 0.0
         self.scroll = 0
         self.cpu = {"engine": CpuMeter(gauges.engine_pid), "control": CpuMeter(gauges.control_pid)}
         if gauges.midi_pid is not None:
@@ -160,6 +162,8 @@ class Console:
                 self.gauges,
                 self.cpu_now,
             )
+            if now - self.message_at > MESSAGE_SECONDS:
+                self.message = ""
             view.message = self.message or self.warning
             view.help = self.help
             view.scroll = self.scroll
@@ -193,6 +197,7 @@ class Console:
 
     def press(self, key: str) -> None:
         """One key: in learn mode, a learn step; otherwise a show command."""
+        self.message_at = time.monotonic()
         if self.learn is not None and self.learn.active:
             step = LEARN_KEYS.get(key)
             if step is not None:
