@@ -101,6 +101,19 @@ def build_parser() -> argparse.ArgumentParser:
         "performance", type=Path, nargs="?", help="also try this performance's [[sources]]"
     )
 
+    learn = sub.add_parser("learn", help="move each control of a MIDI controller; write a profile")
+    learn.add_argument("-o", "--output", type=Path, required=True, help="profile to write (.toml)")
+    learn.add_argument("--port", help="controller port (case-insensitive substring)")
+    learn.add_argument("--controls", help="control names to learn, comma-separated")
+    learn.add_argument("--template", type=Path, help="a profile whose controls to learn again")
+    learn.add_argument("--performance", type=Path, help="learn one control per parameter")
+    learn.add_argument("--name", help="the controller's name in the profile")
+    learn.add_argument("--midi-api", choices=("jack", "alsa"), default="jack")
+    learn.add_argument(
+        "--pause", type=float, default=1.0, help="accept by itself after this quiet (0: never)"
+    )
+    learn.add_argument("--force", action="store_true", help="replace an existing profile")
+
     patches = sub.add_parser("patches", help="list the parameters of the patches")
     patches.add_argument("folder", type=Path, nargs="?", help="patch folder (default: patches/)")
     return parser
@@ -133,6 +146,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from symphony.commands.devices import run_devices
 
             return run_devices(args)
+        if args.command == "learn":
+            from symphony.commands.learn import run_learn
+
+            return run_learn(args)
         if args.command == "patches":
             from symphony.commands.patches import run_patches
 

@@ -103,13 +103,41 @@ def run_live(args: argparse.Namespace) -> int:
     print(f"symphony live: {spec.performance.title}; session log {session}", file=sys.stderr)
     until = args.duration or spec.performance.duration
     last_status = 0.0
+    console = None
+    if not args.no_console and sys.stdout.isatty():
+        from symphony.console.launch import start_console, stop_console
+
+        block = args.buffer or spec.output.block_size
+        console = start_console(
+            control,
+            engine,
+            midi,
+            args.controller,
+            args.audio,
+            block,
+            until,
+            session,
+            performance.path,
+        )
+
+    def stop() -> bool:
+        return stopping["now"] or (console is not None and console.quit.is_set())
+
     try:
-        while not stopping["now"] and clock() < until:
-            control.run(until=min(until, clock() + 1.0), stop=lambda: stopping["now"])
-            if clock() - last_status >= 2.0:
+        while not stop() and clock() < until:
+            chunk = 1.0 if console is None else 0.1  # the console gets ten snapshots a second
+            control.run(until=min(until, clock() + chunk), stop=stop)
+            if console is not None:
+                console.publish(control.state, clock())
+                if not console.process.is_alive():  # the UI failed: status lines, show goes on
+                    stop_console(console)
+                    console = None
+            elif clock() - last_status >= 2.0:
                 last_status = clock()
                 print(status_line(control.state), flush=True)
     finally:
+        if console is not None:
+            stop_console(console)
         if midi is not None:
             midi.stop()
         close_sources()

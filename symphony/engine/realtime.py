@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import queue
+import signal as os_signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
@@ -20,6 +22,8 @@ from typing import Any, Literal
 
 from symphony.engine.graph import build_graph
 from symphony.engine.hook import ControlApplier
+from symphony.engine.levels import SLOTS as LEVEL_SLOTS
+from symphony.engine.levels import build_level_tap
 from symphony.engine.pyo_import import load_pyo
 from symphony.errors import SymphonyError
 from symphony.mapping.layout import ControlLayout
@@ -57,11 +61,16 @@ class QueueHook:
     """
 
     def __init__(
-        self, applier: ControlApplier, changes: Any, ring: RingWriter | None = None
+        self,
+        applier: ControlApplier,
+        changes: Any,
+        ring: RingWriter | None = None,
+        levels: Callable[[], None] | None = None,
     ) -> None:
         self.applier = applier
         self.changes = changes
         self.ring = ring
+        self.levels = levels  # the output level tap (symphony.engine.levels)
         self.block = 0
 
     def __call__(self) -> None:
@@ -81,6 +90,8 @@ class QueueHook:
         self.block = block + 1
         if ring is not None:
             ring.played(block + 1)
+        if self.levels is not None:
+            self.levels()
 
 
 def run_engine(
@@ -92,10 +103,14 @@ def run_engine(
     seed: int,
     errors: Any,
     ring_name: str | None = None,
+    levels: Any = None,
 ) -> None:
     """Body of the engine process; a failure to start is reported to the parent."""
+    # Ctrl-C in the terminal reaches every process of the show; the control
+    # process handles it and stops the engine through `stop`, cleanly.
+    os_signal.signal(os_signal.SIGINT, os_signal.SIG_IGN)
     try:
-        _play(performance_path, options, changes, ready, stop, seed, ring_name)
+        _play(performance_path, options, changes, ready, stop, seed, ring_name, levels)
     except Exception as exc:
         errors.put(str(exc) if isinstance(exc, SymphonyError) else f"{type(exc).__name__}: {exc}")
         raise SystemExit(2) from None
@@ -109,6 +124,7 @@ def _play(
     stop: EventType,
     seed: int,
     ring_name: str | None,
+    levels: Any = None,
 ) -> None:
     from symphony.performance.loader import load_performance
 
@@ -157,7 +173,11 @@ def _play(
         out.max_gain_rise_db_per_s * block_seconds,
     )
     ring = RingWriter(attach_ring(ring_name)) if ring_name else None
-    server.setCallback(QueueHook(applier, changes, ring))
+    tap = None
+    if levels is not None:
+        block = options.buffer or out.block_size
+        tap = build_level_tap(pyo, graph.master.outputs, out.sample_rate, block, levels)
+    server.setCallback(QueueHook(applier, changes, ring, tap))
     server.start()
     ready.set()
     try:
@@ -196,6 +216,8 @@ class EngineProcess:
         self.ready = ctx.Event()
         self.stopping = ctx.Event()
         self.errors: Any = ctx.Queue()
+        # Output peak and short-term loudness, written by the engine (engine.levels).
+        self.levels: Any = ctx.Array("d", LEVEL_SLOTS, lock=False)
         self.process = ctx.Process(
             target=run_engine,
             args=(
@@ -207,6 +229,7 @@ class EngineProcess:
                 seed,
                 self.errors,
                 self.ring.name if self.ring else None,
+                self.levels,
             ),
             name="symphony-engine",
             daemon=True,

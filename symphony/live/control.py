@@ -50,6 +50,14 @@ class LiveState:
     sent: int = 0
     dropped: int = 0
     beats: int = 0
+    # For the console's "why": what the performer does, and the scene's share.
+    held: dict[str, float] = field(default_factory=dict)  # target -> performer value
+    held_by: dict[str, str] = field(default_factory=dict)  # target -> control (or "console")
+    arbitration: dict[str, tuple[str, float | None, float]] = field(default_factory=dict)
+    muted: list[str] = field(default_factory=list)
+    scene_values: dict[str, float] = field(default_factory=dict)  # automation alone
+    depths: dict[str, float] = field(default_factory=dict)  # mapping label -> depth
+    panic: bool = False
 
 
 class LiveControl:
@@ -84,17 +92,23 @@ class LiveControl:
         self.commands: Any = None  # a queue of midi_router.Command, when a controller plays
         self.positions: Any = None  # shared array: current position of every target
         self.recorder: Any = None  # session.signals.SignalRecorder: consenting raw signals
+        self.local: Any = queue.Queue(maxsize=256)  # the console's keys (a process queue)
+        self.held_by: dict[int, str] = {}
+        self.panicked = False
+        self._explained = -1.0
+        self.called: tuple[float, str] | None = None  # the last scene called live (at, name)
         self.row_of = {t: i for i, t in enumerate(self.rows)}
 
     def _drain_commands(self, now: float) -> None:
-        if self.commands is None:
-            return
-        for _ in range(1024):
-            try:
-                command = self.commands.get_nowait()
-            except queue.Empty:
-                return
-            self.apply_command(command, now)
+        for source in (self.local, self.commands):
+            if source is None:
+                continue
+            for _ in range(1024):
+                try:
+                    command = source.get_nowait()
+                except queue.Empty:
+                    break
+                self.apply_command(command, now)
 
     def apply_command(self, command: Any, now: float) -> None:
         """A performer's action, from the MIDI process (see midi_router.Command)."""
@@ -103,6 +117,7 @@ class LiveControl:
             fade = next((c.crossfade for c in self.spec.timeline if c.scene == command.name), 5.0)
             self.conductor.scenes.add_cue(self.spec.scenes[command.name], now, fade)
             self.state.scene = command.name
+            self.called = (now, command.name)
         elif kind == "layer":
             target = self.layout.index(f"{command.name}.gain_db")
             if command.name in self.muted:
@@ -114,9 +129,23 @@ class LiveControl:
                 self.muted.add(command.name)
                 self.overrides[target] = LAYER_GAIN.low
         elif kind == "panic":
-            self.overrides[self.layout.index("master.gain_db")] = MASTER_GAIN.low
+            master = self.layout.index("master.gain_db")
+            self.overrides[master] = MASTER_GAIN.low
+            self.held_by[master] = "panic"
+            self.panicked = True
         elif kind == "hold":
             self.overrides[command.target] = float(command.value)
+            self.held_by[command.target] = command.name
+            if command.target == self.layout.index("master.gain_db"):
+                self.panicked = False  # the master fader took the level back
+        elif kind == "master":  # the console's master level (dB), or back to the show's
+            master = self.layout.index("master.gain_db")
+            self.panicked = False
+            self.held_by[master] = "console"
+            if math.isnan(command.value):
+                self.overrides.pop(master, None)
+            else:
+                self.overrides[master] = min(MASTER_GAIN.high, max(MASTER_GAIN.low, command.value))
         elif kind == "performer":
             arbiter = self.arbiters.setdefault(command.target, Arbiter(command.name))
             arbiter.performer = float(command.value)
@@ -223,7 +252,29 @@ class LiveControl:
         current = [c for c in cues if c.at <= now]
         upcoming = [c for c in cues if c.at > now]
         s.scene = current[-1].scene if current else ""
+        if self.called is not None and (not current or self.called[0] >= current[-1].at):
+            s.scene = self.called[1]  # called live, after the timeline's last cue
         s.next_scene = f"{upcoming[0].scene} at {upcoming[0].at:.0f} s" if upcoming else ""
+        self._publish_drivers(now)
+
+    def _publish_drivers(self, now: float) -> None:
+        """Who drives what, for the console; the scene's share at most 10 times a second."""
+        s = self.state
+        names = self.layout.targets
+        s.held = {names[t].name: v for t, v in self.overrides.items()}
+        s.held_by = {names[t].name: self.held_by.get(t, "") for t in self.overrides}
+        s.arbitration = {
+            names[t].name: (a.mode, a.performer, a.mix) for t, a in self.arbiters.items()
+        }
+        s.muted = sorted(self.muted)
+        s.panic = self.panicked
+        if now - self._explained < 0.1:
+            return
+        self._explained = now
+        scenes = self.conductor.scenes
+        native, depths = scenes.values(np.array([now]))
+        s.scene_values = {t.name: float(native[i, 0]) for i, t in enumerate(scenes.targets)}
+        s.depths = {label: float(depths[i, 0]) for i, label in enumerate(scenes.mapping_labels)}
 
     def run(self, until: float | None = None, stop: Callable[[], bool] | None = None) -> None:
         """Step at the control rate until `until` (show seconds) or `stop()`."""

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import multiprocessing as mp
 import queue
+import signal
 import time
 from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
@@ -36,10 +37,20 @@ def run_midi(
     ready: EventType,
     stop: EventType,
     errors: Any,
+    learn: Any = None,
 ) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the control process's to handle
     try:
         _serve(
-            profile_path, performance_path, engine_changes, commands, positions, api, ready, stop
+            profile_path,
+            performance_path,
+            engine_changes,
+            commands,
+            positions,
+            api,
+            ready,
+            stop,
+            learn,
         )
     except Exception as exc:
         errors.put(str(exc) if isinstance(exc, SymphonyError) else f"{type(exc).__name__}: {exc}")
@@ -55,6 +66,7 @@ def _serve(
     api: str,
     ready: EventType,
     stop: EventType,
+    learn: Any = None,
 ) -> None:
     from symphony.live.midi_router import Router
     from symphony.mapping.layout import ControlLayout
@@ -78,6 +90,9 @@ def _serve(
             block["start"] = now
         if not guard.admit(data):
             return
+        if learn is not None and learn.learning.value:
+            learn.forward(midi.connected_to or midi.wanted, data)
+            return  # while learning, controls teach and do not play
         for event in parser.parse(data):
             changes, show = router.route(event)
             for change in changes:
@@ -86,6 +101,8 @@ def _serve(
             for command in show:
                 with contextlib.suppress(queue.Full):
                     commands.put_nowait(command)
+        if learn is not None:
+            learn.took(now)
 
     api_name: Any = api  # "jack" or "alsa", checked by argparse
     midi = MidiInput(
@@ -116,6 +133,33 @@ def _command(kind: str, name: str) -> Any:
     return Command(kind, name)
 
 
+class LearnTap:
+    """What the MIDI process shares with the console: raw messages while
+    learning, and how long the callback took (its part of the MIDI latency).
+
+    Plain shared memory and one queue; the callback's cost when not learning
+    is one shared-byte read and two float writes.
+    """
+
+    def __init__(self, ctx: Any) -> None:
+        self.learning: Any = ctx.Value("b", 0, lock=False)
+        self.raw: Any = ctx.Queue(maxsize=1024)
+        # [last callback-to-enqueued seconds, largest so far, messages handled]
+        self.timing: Any = ctx.Array("d", 3, lock=False)
+
+    def forward(self, port: str, data: Any) -> None:
+        with contextlib.suppress(queue.Full):
+            self.raw.put_nowait((port, list(data)))
+
+    def took(self, started: float) -> None:
+        spent = time.monotonic() - started
+        timing = self.timing
+        timing[0] = spent
+        if spent > timing[1]:
+            timing[1] = spent
+        timing[2] = timing[2] + 1.0
+
+
 class MidiProcess:
     """Start the MIDI process for one controller profile."""
 
@@ -132,6 +176,7 @@ class MidiProcess:
         self.errors: Any = ctx.Queue()
         self.ready = ctx.Event()
         self.stopping = ctx.Event()
+        self.learn = LearnTap(ctx)
         self.process = ctx.Process(
             target=run_midi,
             args=(
@@ -144,6 +189,7 @@ class MidiProcess:
                 self.ready,
                 self.stopping,
                 self.errors,
+                self.learn,
             ),
             name="symphony-midi",
             daemon=True,

@@ -21,13 +21,13 @@ good enough (a key press, or a pause in the stream) and calls `accept`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 
 from symphony.midi.messages import NRPN_CCS, Encoding, decode_relative
-from symphony.midi.profiles import ControlKind, MessageType, parse_profile
+from symphony.midi.profiles import Binding, ControlKind, MessageType, parse_profile
 
 MIN_CONTINUOUS = 4  # messages before a continuous control is guessed
 
@@ -123,6 +123,11 @@ class LearnSession:
         return self.prompts[self._step] if self._step < len(self.prompts) else None
 
     @property
+    def heard(self) -> int:
+        """Messages counted toward the current prompt (others' and repeats are not)."""
+        return len(self._heard)
+
+    @property
     def done(self) -> bool:
         return self.current is None
 
@@ -177,8 +182,12 @@ class LearnSession:
         self._heard = []
         self._step = 0
 
-    def to_toml(self, name: str) -> str:
-        """A profile with the learned controls (bindings left to the performer)."""
+    def to_toml(self, name: str, bindings: Mapping[str, Binding] | None = None) -> str:
+        """A profile with the learned controls, and `bindings` for those learned.
+
+        Without bindings (a bare list of control names) they are left to the
+        performer; from a template profile or a performance they come along.
+        """
         lines = [
             "# Written by symphony learn.",
             "",
@@ -201,12 +210,16 @@ class LearnSession:
             if d.encoding is not None:
                 fields.append(f'encoding = "{d.encoding}"')
             lines.append(f"{control} = {{ {', '.join(fields)} }}")
-        lines += ["", "[bindings]", ""]
+        lines += ["", "[bindings]"]
+        for control, binding in (bindings or {}).items():
+            if control in self.learned:
+                lines.append(f"{control} = {_inline(binding.model_dump(exclude_defaults=True))}")
+        lines.append("")
         return "\n".join(lines)
 
-    def write(self, path: Path, name: str) -> None:
+    def write(self, path: Path, name: str, bindings: Mapping[str, Binding] | None = None) -> None:
         """Write the profile, after checking it loads as any profile would."""
-        text = self.to_toml(name)
+        text = self.to_toml(name, bindings)
         parse_profile(text, path)
         path.write_text(text, encoding="utf-8")
 
@@ -221,6 +234,20 @@ def _raw_address(data: Sequence[int]) -> tuple[str, int, int] | None:
     if kind == 0xB0 and data[1] not in NRPN_CCS:
         return ("cc", channel, data[1])
     return None
+
+
+def _value(v: object) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return _quote(v)
+    if isinstance(v, tuple | list):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    return repr(v)
+
+
+def _inline(fields: Mapping[str, object]) -> str:
+    return "{ " + ", ".join(f"{k} = {_value(v)}" for k, v in fields.items()) + " }"
 
 
 def _quote(text: str) -> str:

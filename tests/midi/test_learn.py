@@ -98,3 +98,23 @@ def test_undo_and_clear() -> None:
     assert session.current == "a" and session.learned == {}
     session.undo()  # nothing to undo: stays put
     assert session.current == "a"
+
+
+def test_bindings_come_along_for_learned_controls_only(tmp_path: Path) -> None:
+    from symphony.midi.profiles import Binding, load_profile
+
+    session = LearnSession(["fader1", "knob1"], "nano")
+    for v in (0, 20, 40, 60, 80):
+        session.feed("nanoKONTROL2 MIDI 1", [0xB0, 0, v])
+    session.accept()
+    session.skip()
+    bindings = {
+        "fader1": Binding(action="param:drone.level", range=(0.1, 0.9), toggle=False),
+        "knob1": Binding(action="master"),
+    }
+    path = tmp_path / "learned.toml"
+    session.write(path, 'Nano "K2"', bindings)
+    profile = load_profile(path)
+    assert profile.spec.controller.name == 'Nano "K2"'
+    assert profile.spec.bindings == {"fader1": bindings["fader1"]}
+    assert list(profile.controls) == ["fader1"]
