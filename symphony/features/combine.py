@@ -15,11 +15,11 @@ and chunk-invariant like the per-signal stages:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from symphony.features.stream import Array, BoolArray, IntArray, ema, ema_alpha, last_index
+from symphony.features.stream import Array, BoolArray, IntArray, ema, ema_alpha, last_index_rows
 
 
 @dataclass
@@ -39,69 +39,100 @@ class Baseline:
         """Baselines (rows, frames), each including its frame; NaN before `min_frames`."""
         rows = x.shape[0]
         if self.zi is None or self.count is None:
-            self.zi, self.count = np.zeros((2 * rows, 1)), np.zeros(rows, dtype=np.int64)
-        g = good & np.isfinite(x)
-        both = np.vstack([np.where(g, x, 0.0), g.astype(np.float64)])
-        y, self.zi = ema(both, ema_alpha(self.tau_frames, 1.0), self.zi)
-        counts = self.count[:, None] + np.cumsum(g, axis=1)
-        if counts.shape[1]:
-            self.count = counts[:, -1].copy()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            base = y[:rows] / y[rows:]
-        out: Array = np.where(counts >= self.min_frames, base, np.nan)
-        return out
+            self.zi, self.count = np.zeros((1, 2 * rows, 1)), np.zeros((1, rows), dtype=np.int64)
+        st = {"zi": self.zi, "count": self.count}
+        out = baseline_rows(x[None], good[None], self.tau_frames, self.min_frames, st)
+        self.zi, self.count = st["zi"], st["count"]
+        return out[0]
+
+
+def baseline_rows(
+    x: Array, good: BoolArray, tau_frames: float, min_frames: int, st: dict[str, np.ndarray]
+) -> Array:
+    """`Baseline.update` for participants (P, features, frames); `st`: zi (P, 2F, 1), count."""
+    p, f, n = x.shape
+    g = good & np.isfinite(x)
+    both = np.concatenate([np.where(g, x, 0.0), g.astype(np.float64)], axis=1)
+    y, zi = ema(both.reshape(p * 2 * f, n), ema_alpha(tau_frames, 1.0), st["zi"].reshape(-1, 1))
+    y = y.reshape(p, 2 * f, n)
+    st["zi"] = zi.reshape(p, 2 * f, 1)
+    counts = st["count"][:, :, None] + np.cumsum(g, axis=2)
+    if n:
+        st["count"] = counts[:, :, -1].copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        base = y[:, :f] / y[:, f:]
+    out: Array = np.where(counts >= min_frames, base, np.nan)
+    return out
+
+
+def glide_rows(
+    value: Array, good: BoolArray, target: Array, k0: IntArray, decay: float, st: dict[str, Array]
+) -> Array:
+    """Hold-and-glide for rows (participants, frames) starting at frames k0 (rows,).
+
+    `st` holds each row's last good frame `last_k` (int), and the value and
+    target held from it.
+    """
+    good = good & np.isfinite(value)
+    n = value.shape[-1]
+    idx = last_index_rows(good, k0, st["last_k"].astype(np.int64))
+    local = idx - k0[:, None]
+    inside = local >= 0
+    safe = np.maximum(local, 0)
+    held = np.where(inside, np.take_along_axis(value, safe, axis=1), st["value"][:, None])
+    goal = np.where(inside, np.take_along_axis(target, safe, axis=1), st["target"][:, None])
+    goal = np.where(np.isfinite(goal), goal, held)
+    steps = (k0[:, None] + np.arange(n) - idx).astype(np.float64)
+    glided = goal + (held - goal) * decay**steps
+    out: Array = np.where(good, value, np.where(idx >= 0, glided, np.nan))
+    if n:
+        st["last_k"] = idx[:, -1].astype(np.float64)
+        last_inside = inside[:, -1]
+        st["value"] = np.where(last_inside, held[:, -1], st["value"])
+        st["target"] = np.where(last_inside, goal[:, -1], st["target"])
+    return out
+
+
+def phase_rows(
+    phase: Array, good: BoolArray, step: Array, k0: IntArray, st: dict[str, Array]
+) -> Array:
+    """Keep a cyclic phase turning at its last good rate while the input is bad (rows)."""
+    good = good & np.isfinite(phase) & np.isfinite(step)
+    n = phase.shape[-1]
+    idx = last_index_rows(good, k0, st["last_k"].astype(np.int64))
+    local = idx - k0[:, None]
+    inside = local >= 0
+    safe = np.maximum(local, 0)
+    p0 = np.where(inside, np.take_along_axis(phase, safe, axis=1), st["value"][:, None])
+    s0 = np.where(inside, np.take_along_axis(step, safe, axis=1), st["target"][:, None])
+    steps = (k0[:, None] + np.arange(n) - idx).astype(np.float64)
+    out: Array = np.where(good, phase, np.where(idx >= 0, np.mod(p0 + s0 * steps, 1.0), np.nan))
+    if n:
+        st["last_k"] = idx[:, -1].astype(np.float64)
+        last_inside = inside[:, -1]
+        st["value"] = np.where(last_inside, p0[:, -1], st["value"])
+        st["target"] = np.where(last_inside, s0[:, -1], st["target"])
+    return out
+
+
+def new_hold_state(rows: int) -> dict[str, Array]:
+    """Fresh state for `glide_rows` / `phase_rows`: nothing good seen yet."""
+    return {
+        "last_k": np.full(rows, -1.0),
+        "value": np.full(rows, np.nan),
+        "target": np.full(rows, np.nan),
+    }
 
 
 @dataclass
 class Glide:
-    """Hold the last good value and glide toward a target while the input is bad."""
+    """Hold the last good value and glide toward a target while the input is bad (one row)."""
 
     decay: float  # per frame
-    last_k: int = -1
-    value: float = np.nan
-    target: float = np.nan
+    state: dict[str, Array] = field(default_factory=lambda: new_hold_state(1))
 
     def apply(self, value: Array, good: BoolArray, target: Array, k0: int) -> Array:
         """Output frames k0.. : `value` where good, else the glide; NaN before anything good."""
-        good = good & np.isfinite(value)
-        n = value.size
-        idx = last_index(good, k0, self.last_k)
-        local = idx - k0
-        inside = local >= 0
-        safe = np.maximum(local, 0)
-        held = np.where(inside, value[safe], self.value)
-        goal = np.where(inside, target[safe], self.target)
-        goal = np.where(np.isfinite(goal), goal, held)
-        steps = (np.arange(k0, k0 + n) - idx).astype(np.float64)
-        glided = goal + (held - goal) * self.decay**steps
-        out: Array = np.where(good, value, np.where(idx >= 0, glided, np.nan))
-        if n:
-            self.last_k = int(idx[-1])
-            if inside[-1]:
-                self.value, self.target = float(held[-1]), float(goal[-1])
-        return out
-
-
-@dataclass
-class PhaseRun:
-    """Keep a cyclic phase turning at its last good rate while the input is bad."""
-
-    last_k: int = -1
-    phase: float = np.nan
-    step: float = np.nan  # cycles per frame
-
-    def apply(self, phase: Array, good: BoolArray, step: Array, k0: int) -> Array:
-        good = good & np.isfinite(phase) & np.isfinite(step)
-        idx = last_index(good, k0, self.last_k)
-        local = idx - k0
-        inside = local >= 0
-        safe = np.maximum(local, 0)
-        p0 = np.where(inside, phase[safe], self.phase)
-        s0 = np.where(inside, step[safe], self.step)
-        steps = (np.arange(k0, k0 + phase.size) - idx).astype(np.float64)
-        out: Array = np.where(good, phase, np.where(idx >= 0, np.mod(p0 + s0 * steps, 1.0), np.nan))
-        if phase.size:
-            self.last_k = int(idx[-1])
-            if inside[-1]:
-                self.phase, self.step = float(p0[-1]), float(s0[-1])
+        k = np.array([k0], dtype=np.int64)
+        out: Array = glide_rows(value[None], good[None], target[None], k, self.decay, self.state)[0]
         return out

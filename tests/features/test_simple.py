@@ -406,8 +406,10 @@ def test_memory_stays_bounded_for_a_caller_who_never_pulls() -> None:
     for s in rec.signals.values():
         features.push(s)
     features.pull(now=0.0)  # processes what was pushed, hands out nothing new
-    # At most ten minutes of frames wait (12 values each), not 25 minutes.
-    assert _footprint(features) < 1.1 * 600 * RATE * 12
+    # At most ten minutes of frames wait, not 25 minutes: a preallocated ring of 21
+    # numbers per frame (16 values, belt and pulse-derived breathing both kept, plus
+    # the frame tag of each of five outputs).
+    assert _footprint(features) < 1.1 * 600 * RATE * 21
     track = features.pull()
     t, q = track.times(), track.values["quality"]
     assert q[t < 899.0].max() == 0.0  # the oldest frames were dropped: they come out missing
