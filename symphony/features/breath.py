@@ -27,7 +27,7 @@ from symphony.features.stream import (
     Array,
     BoolArray,
     IntArray,
-    LevelTracker,
+    LevelRows,
     RowBank,
     ema,
     ema_alpha,
@@ -72,7 +72,6 @@ class BreathRow:
     start: float
     delay_f_list: list[float]
     delay_s_list: list[float]
-    level: LevelTracker
     n: int = 0
     rising: bool = True
     ext_value: float = 0.0
@@ -85,7 +84,7 @@ class BreathRow:
 class BreathBank:
     """Breath rate, phase and depth for many respiration streams of one rate, as rows."""
 
-    names = ("breath_rate", "breath_phase", "breath_amp", "q_resp")
+    names: tuple[str, ...] = ("breath_rate", "breath_phase", "breath_amp", "q_resp")
 
     def __init__(self, fs: float) -> None:
         self.fs = fs = float(fs)
@@ -113,19 +112,20 @@ class BreathBank:
             }
         )
         self.rows: list[BreathRow] = []
-
-    def _fresh_row(self, start: float) -> BreathRow:
-        level = LevelTracker(
+        self.levels = LevelRows(
             block=max(1, round(_BLOCK * self.fs)),
             alpha=_BLOCK / _LEVEL_TAU,
             up=_LOG_RATIO_HIGH,
             down=_LOG_RATIO_LOW,
             relearn=int(np.ceil(_RELEARN / _BLOCK)),
         )
-        return BreathRow(self.fs, start, self.delay_f, self.delay_s, level)
+
+    def _fresh_row(self, start: float) -> BreathRow:
+        return BreathRow(self.fs, start, self.delay_f, self.delay_s)
 
     def add_row(self) -> int:
         self.rows.append(self._fresh_row(0.0))
+        self.levels.add_row()
         return self.bank.add_row()
 
     def start_row(self, row: int, start: float, first: Array) -> None:
@@ -135,6 +135,7 @@ class BreathBank:
         self.bank.state["zi"][row] = self.zi0 * x0
         self.bank.state["last_raw"][row] = x0
         self.rows[row] = self._fresh_row(start)
+        self.levels.reset_row(row)
 
     def process(self, rows: IntArray, x: Array) -> tuple[dict[str, Array], list[Array]]:
         """Consume chunks `x` (len(rows), m); per-sample rate, phase, depth and quality."""
@@ -145,9 +146,7 @@ class BreathBank:
         filled, signal_ok, last_bad = screen_rows(n0, x, valid, _FLAT_RUN * fs, st)
         y, st["zi"] = sos_rows(self.sos, filled, st["zi"])
         lp = np.log(y * y + _LOG_FLOOR)
-        ref = np.empty_like(lp)
-        for i, r in enumerate(rows.tolist()):
-            ref[i] = self.rows[r].level.update(lp[i], signal_ok[i])
+        ref = self.levels.update(rows, lp, signal_ok)
         short, st["short"] = ema(lp, self.a_short, st["short"])
         short = short / ema_debias_rows(n0, m, self.a_short)
         with np.errstate(invalid="ignore"):
@@ -155,24 +154,28 @@ class BreathBank:
         amp_ok = (dev < _LOG_RATIO_HIGH) & (dev > _LOG_RATIO_LOW)
         hyst = np.where(np.isfinite(ref), _HYSTERESIS * np.exp(0.5 * ref), np.inf)
         idx = n0[:, None] + np.arange(m)
-        table = np.empty((len(rows), m, 5))
-        turn_n = np.empty(idx.shape, dtype=np.float64)
-        starts = np.empty(len(rows))
+        seqs = [self.rows[r] for r in rows.tolist()]
+        models = np.array([_row_of(row.model) for row in seqs])
+        table = np.repeat(models[:, None, :], m, axis=1)
+        turn_n = np.repeat(
+            np.array([row.last_turn_n for row in seqs], dtype=np.float64)[:, None], m, axis=1
+        )
+        starts = np.array([row.start for row in seqs])
         good_turn = signal_ok & amp_ok
-        for i, r in enumerate(rows.tolist()):
-            row = self.rows[r]
-            starts[i] = row.start
+        quiet = _quiet_rows(seqs, y, hyst, n0)
+        for i, row in enumerate(seqs):
+            if quiet[i]:
+                row.n += m  # no turning point in this chunk: extremes already updated
+                continue
             model0, last_turn0 = row.model, row.last_turn_n
             snaps = _turning_points(row, y[i], hyst[i], good_turn[i])
             row.n += m
             if not snaps:
-                table[i] = _row_of(model0)
-                turn_n[i] = last_turn0
                 continue
             at = np.array([s[0] for s in snaps], dtype=np.int64)
             pos = np.searchsorted(at, idx[i], side="right")
             table[i] = np.asarray([_row_of(model0)] + [_row_of(s[1]) for s in snaps])[pos]
-            turn_n[i] = np.array([last_turn0] + at.tolist(), dtype=np.float64)[pos]
+            turn_n[i] = np.array([last_turn0, *at.tolist()], dtype=np.float64)[pos]
         rate, phase, depth = _evaluate(table, starts[:, None] + idx / fs)
 
         settled = (idx - last_bad) >= _SETTLE * fs
@@ -202,6 +205,27 @@ _NO_MODEL = (0.0, np.nan, np.nan, np.nan, np.nan)
 
 def _row_of(m: _Model | None) -> tuple[float, float, float, float, float]:
     return (m.kind, m.anchor, m.period, m.inhale, m.depth) if m else _NO_MODEL
+
+
+def _quiet_rows(seqs: list[BreathRow], y: Array, hyst: Array, n0: IntArray) -> BoolArray:
+    """Rows whose chunk holds no turning point; their running extremes are updated here.
+
+    The same decision as `_turning_points`, for all rows at once: with the
+    signal mirrored on falling rows, a turn is a sample below the running
+    maximum by more than the hysteresis. Rows with a turn are left alone
+    (the sequential loop handles them).
+    """
+    sign = np.array([1.0 if row.rising else -1.0 for row in seqs])
+    ext = np.array([row.ext_value for row in seqs]) * sign
+    z = y * sign[:, None]
+    before = np.maximum.accumulate(np.concatenate((ext[:, None], z[:, :-1]), axis=1), axis=1)
+    quiet: BoolArray = ~(z < before - hyst).any(axis=1)
+    top = z.max(axis=1)
+    where = z.argmax(axis=1)
+    for i in np.flatnonzero(quiet & (top > ext)).tolist():
+        row = seqs[i]
+        row.ext_value, row.ext_n = float(y[i, where[i]]), int(n0[i] + where[i])
+    return quiet
 
 
 def _turning_points(

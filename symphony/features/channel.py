@@ -16,12 +16,13 @@ from typing import Protocol
 
 import numpy as np
 
-from symphony.features.stream import ABSURD, Array, IntArray, frame_positions
+from symphony.features.stream import ABSURD, Array, BoolArray, IntArray, frame_positions
 from symphony.inputs.recording import Signal
 
 MAX_FILL = 60.0  # s: a longer gap restarts the lane instead of being filled with NaN
 PIECE = 30.0  # s: gaps are filled in pieces of at most this, and queues processed beyond it
 MAX_BEATS = 2048  # beat events kept for a caller who does not pull
+QUEUED, FULL, RESTART = 0, 1, 2  # what `Lane.push` did with a chunk
 MULTICHANNEL = {"eeg"}  # (channels, samples); other kinds are one channel
 
 # Per-sample outputs of each kind, by output group (the derived breathing has its own).
@@ -68,6 +69,7 @@ class Lane:
     k_next: int = 0  # next frame this lane will complete
     started: bool = False  # has received data (fs, channels, t0 are known)
     queued: list[Array] = field(default_factory=list)
+    pending: int = 0  # samples queued
     bank: Bank | None = None
     row: int = -1
     running: bool = False  # processing started (at the first valid sample)
@@ -86,20 +88,21 @@ class Lane:
     @property
     def received(self) -> int:
         """Samples received, processed or not (gap fill included)."""
-        return self.n + sum(q.shape[-1] for q in self.queued)
+        return self.n + self.pending
 
-    def push(self, signal: Signal) -> bool:
+    def push(self, signal: Signal) -> int:
         """Queue a chunk continuing this lane (gaps filled, overlaps dropped).
 
-        Returns True when the queue is long enough to be processed now (more
-        than `PIECE` seconds), which bounds the memory of a caller who pushes
-        but never pulls. Raises ValueError for a chunk at another rate or
-        channel count. A chunk after a long silence (`needs_restart`) must
-        be preceded by `restart`.
+        Returns QUEUED, or FULL when the queue is long enough to be processed
+        now (more than `PIECE` seconds, which bounds the memory of a caller
+        who pushes but never pulls), or RESTART (nothing queued) when the
+        chunk starts after a silence too long to fill: the caller processes
+        the queue, calls `restart` and pushes again. Raises ValueError for a
+        chunk at another rate or channel count.
         """
         data = np.array(signal.data, dtype=np.float64)  # a copy: callers reuse buffers
         if data.ndim == 0 or data.shape[-1] == 0:
-            return False  # nothing to add (an empty packet says nothing about the layout)
+            return QUEUED  # nothing to add (an empty packet says nothing about the layout)
         if self.kind in MULTICHANNEL:
             data = data.reshape(-1, data.shape[-1])
         elif data.ndim > 1:
@@ -116,22 +119,19 @@ class Lane:
                 f"a stream at {self.fs} Hz x {self.channels} channels"
             )
         offset = round((signal.start - self.t0) * self.fs) - self.received
+        if offset > MAX_FILL * self.fs:
+            return RESTART
         while offset > 0:
             piece = min(offset, int(PIECE * self.fs))
             self.queued.append(np.full((*data.shape[:-1], piece), np.nan))
+            self.pending += piece
             offset -= piece
         if offset < 0:
             data = data[..., -offset:]
         if data.shape[-1]:
             self.queued.append(data)
-        return self.received - self.n >= PIECE * self.fs
-
-    def needs_restart(self, signal: Signal) -> bool:
-        """Does `signal` start after a silence too long to fill (see `restart`)?"""
-        if not self.started or signal.rate != self.fs:
-            return False
-        offset = round((signal.start - self.t0) * self.fs) - self.received
-        return bool(offset > MAX_FILL * self.fs)
+            self.pending += data.shape[-1]
+        return FULL if self.pending >= PIECE * self.fs else QUEUED
 
     def restart(self, start: float) -> None:
         """After a long silence, begin again rather than filling hours with NaN."""
@@ -149,13 +149,13 @@ class Lane:
         if not self.queued:
             return None
         data = self.queued[0] if len(self.queued) == 1 else np.concatenate(self.queued, axis=-1)
-        self.queued = []
+        self.queued, self.pending = [], 0
         return data
 
     def frames(self, m: int) -> tuple[IntArray, IntArray]:
         """Frames completed by the next `m` samples: their numbers and local sample indices.
 
-        Advances `n` and `k_next`.
+        Advances `n` and `k_next` (see `frames_of` for many lanes at once).
         """
         positions = frame_positions(self.k_next, self.t0, self.fs, self.n + m, self.rate)
         ks = np.arange(self.k_next, self.k_next + positions.size)
@@ -190,3 +190,30 @@ def first_valid(x: Array) -> int:
 
 def _width(data: Array) -> int:
     return int(data.shape[0]) if data.ndim > 1 else 1
+
+
+def frames_of(lanes: list[Lane], m: int) -> tuple[BoolArray, IntArray, IntArray]:
+    """`Lane.frames` for lanes of one rate, vectorised: which frames the next `m`
+    samples complete (mask (lanes, K)), their numbers and their local sample indices.
+
+    Same arithmetic as `frame_positions`: frame k's last sample is
+    floor((k / rate - t0) * fs + 1e-6), and a frame is complete when that
+    sample is among the first n + m. Advances each lane's `n` and `k_next`.
+    """
+    fs, rate = lanes[0].fs, lanes[0].rate
+    n = np.array([lane.n for lane in lanes], dtype=np.int64)
+    t0 = np.array([lane.t0 for lane in lanes])
+    k_next = np.array([lane.k_next for lane in lanes], dtype=np.int64)
+    width = int(m * rate / fs) + 3
+    while True:
+        k = k_next[:, None] + np.arange(width)
+        last = np.floor((k / rate - t0[:, None]) * fs + 1e-6).astype(np.int64)
+        done = last <= (n + m - 1)[:, None]
+        if not done[:, -1].any():
+            break
+        width *= 2
+    count = done.sum(axis=1)
+    for lane, c in zip(lanes, count.tolist(), strict=True):
+        lane.k_next += c
+        lane.n += m
+    return done, k, last - n[:, None]

@@ -22,30 +22,6 @@ import numpy as np
 from symphony.features.stream import Array, BoolArray, IntArray, ema, ema_alpha, last_index_rows
 
 
-@dataclass
-class Baseline:
-    """Running personal baselines of several features, learnt from good frames only.
-
-    Rows of `x` are features; all share the time constant, so one filter
-    call serves them all (per-call overhead matters for small live chunks).
-    """
-
-    tau_frames: float
-    min_frames: int
-    zi: Array | None = None
-    count: IntArray | None = None
-
-    def update(self, x: Array, good: BoolArray) -> Array:
-        """Baselines (rows, frames), each including its frame; NaN before `min_frames`."""
-        rows = x.shape[0]
-        if self.zi is None or self.count is None:
-            self.zi, self.count = np.zeros((1, 2 * rows, 1)), np.zeros((1, rows), dtype=np.int64)
-        st = {"zi": self.zi, "count": self.count}
-        out = baseline_rows(x[None], good[None], self.tau_frames, self.min_frames, st)
-        self.zi, self.count = st["zi"], st["count"]
-        return out[0]
-
-
 def baseline_rows(
     x: Array, good: BoolArray, tau_frames: float, min_frames: int, st: dict[str, np.ndarray]
 ) -> Array:

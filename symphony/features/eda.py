@@ -36,7 +36,7 @@ _LEVEL_TAU, _ACTIVITY_TAU = 4.0, 20.0
 class EdaBank:
     """Skin conductance level and activity for many EDA streams of one rate, as rows."""
 
-    names = ("eda_level", "eda_activity", "q_eda")
+    names: tuple[str, ...] = ("eda_level", "eda_activity", "q_eda")
 
     def __init__(self, fs: float) -> None:
         self.fs = fs = float(fs)

@@ -43,7 +43,7 @@ _MIN_CLEAN = 0.1  # share of recent channel-samples that must be clean for a rat
 class EegBank:
     """Relaxation band balance for many EEG streams of one rate and channel count, as rows."""
 
-    names = ("eeg_ratio", "q_eeg")
+    names: tuple[str, ...] = ("eeg_ratio", "q_eeg")
 
     def __init__(self, fs: float, channels: int) -> None:
         self.fs, self.channels = fs, c = float(fs), int(channels)
@@ -52,6 +52,8 @@ class EegBank:
             name: np.ascontiguousarray(butter(2, band, btype="bandpass", fs=fs, output="sos"))
             for name, band in BANDS.items()
         }
+        self.zi0 = {name: np.asarray(sosfilt_zi(sos)) for name, sos in self.band_sos.items()}
+        self.zi0["hp"] = np.asarray(sosfilt_zi(self.hp))
         self.delay = round(_AFTER * fs)
         self.a_smooth, self.a_flat = ema_alpha(_SMOOTH, fs), ema_alpha(1.0, fs)
         fields: dict[str, tuple[tuple[int, ...], float, type]] = {
@@ -78,9 +80,9 @@ class EegBank:
         x0 = np.where(np.isfinite(first) & (np.abs(first) < ABSURD), first, 0.0).reshape(-1)
         self.bank.reset_row(row)
         state = self.bank.state
-        state["hp_zi"][row] = np.asarray(sosfilt_zi(self.hp))[None] * x0[:, None, None]
-        for name, sos in self.band_sos.items():
-            state[f"zi_{name}"][row] = np.asarray(sosfilt_zi(sos))[None] * x0[:, None, None]
+        state["hp_zi"][row] = self.zi0["hp"][None] * x0[:, None, None]
+        for name in self.band_sos:
+            state[f"zi_{name}"][row] = self.zi0[name][None] * x0[:, None, None]
         state["last_raw"][row] = x0[:, None]
 
     def process(self, rows: IntArray, x: Array) -> tuple[dict[str, Array], list[Array]]:

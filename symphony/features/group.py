@@ -34,11 +34,14 @@ import numpy as np
 
 from symphony.features.breath import BreathBank
 from symphony.features.channel import (
+    FULL,
     OUTPUT_NAMES,
     OUTPUT_OF_KIND,
+    RESTART,
     Bank,
     Lane,
     first_valid,
+    frames_of,
     missing_value,
 )
 from symphony.features.combine import baseline_rows, glide_rows, new_hold_state, phase_rows
@@ -114,6 +117,9 @@ class _Member:
     lanes: dict[str, Lane] = field(default_factory=dict)
     derived: Lane | None = None  # breathing from the pulse
     k: int = 0
+    # (newest end, oldest end, lowest k_next) of `sources()`; None after any change.
+    summary: tuple[float, float, int] | None = None
+    empty: FeatureTrack | None = None  # the track of a pull with nothing new, reused
 
     def heart(self) -> Lane | None:
         """The lane giving heartbeats: ECG when there is one, else PPG."""
@@ -160,6 +166,8 @@ class GroupFeatures:
         self.calibration = calibration
         self.width = max(16, int(np.ceil(buffer_seconds * self.rate)))
         self.members: dict[str, _Member] = {}
+        self._cap = 0  # participants the per-participant arrays have room for
+        self._dirty: dict[int, Lane] = {}  # lanes with queued samples, by id
         self._order: list[_Member] = []
         self._banks: dict[tuple[str, float, int], Bank] = {}
         self._riiv: dict[float, RiivBank] = {}
@@ -180,23 +188,25 @@ class GroupFeatures:
         member = _Member(participant, len(self._order))
         self.members[participant] = member
         self._order.append(member)
+        if len(self._order) > self._cap:
+            self._grow(max(1, 2 * self._cap))
+
+    def _grow(self, cap: int) -> None:
+        """Room for `cap` participants in every per-participant array (doubling, so
+        a group filling up one by one copies its arrays only a few times)."""
+        old = self._cap
+        self._cap = cap
         for name, ring in self._ring.items():
-            self._ring[name] = _grow(ring, missing_value(name))
+            self._ring[name] = _grow_rows(ring, cap, missing_value(name))
         for out, ring_k in self._ring_k.items():
-            self._ring_k[out] = _grow(ring_k, -1)
-        rows = len(self._order)
-        self._state["base_zi"] = _grow_to(
-            self._state.get("base_zi"), (rows, 2 * len(_BASE_INPUTS), 1), 0.0
-        )
-        self._state["base_count"] = _grow_to(
-            self._state.get("base_count"), (rows, len(_BASE_INPUTS)), 0.0
-        )
+            self._ring_k[out] = _grow_rows(ring_k, cap, -1)
+        shapes = {"base_zi": (2 * len(_BASE_INPUTS), 1), "base_count": (len(_BASE_INPUTS),)}
+        for key, shape in shapes.items():
+            self._state[key] = _grow_rows(self._state.get(key, np.zeros((0, *shape))), cap, 0.0)
         for name in (*_GLIDES, "breath_phase"):
-            old = self._holds.get(name)
-            fresh = new_hold_state(rows)
-            if old is not None:
-                for key, v in old.items():
-                    fresh[key][: v.size] = v
+            fresh = new_hold_state(cap)
+            for key, v in self._holds.get(name, {}).items():
+                fresh[key][:old] = v[:old]
             self._holds[name] = fresh
 
     def push(self, participant: str, signal: Signal) -> None:
@@ -207,8 +217,10 @@ class GroupFeatures:
         """
         if signal.kind not in KINDS:
             return
-        self.add(participant)
-        member = self.members[participant]
+        member = self.members.get(participant)
+        if member is None:
+            self.add(participant)
+            member = self.members[participant]
         lane = member.lanes.get(signal.kind)
         if lane is None:
             lane = self._new_lane(member, signal.kind)
@@ -227,11 +239,16 @@ class GroupFeatures:
         return lane
 
     def _push_lane(self, lane: Lane, signal: Signal) -> None:
-        if lane.needs_restart(signal):
+        status = lane.push(signal)
+        if status == RESTART:
             self._flush([lane])
             lane.restart(signal.start)
-        if lane.push(signal):
+            status = lane.push(signal)
+        if status == FULL:
             self._flush([lane])
+        if lane.queued:
+            self._dirty[id(lane)] = lane
+        self._order[lane.member].summary = None
         if lane.bank is None and lane.started:
             self._attach(lane)
 
@@ -253,10 +270,9 @@ class GroupFeatures:
     def _ensure_output(self, out: str) -> None:
         if out in self._ring_k:
             return
-        rows = len(self._order)
-        self._ring_k[out] = np.full((rows, self.width), -1, dtype=np.int64)
+        self._ring_k[out] = np.full((self._cap, self.width), -1, dtype=np.int64)
         for name in OUTPUT_NAMES[out]:
-            self._ring[name] = np.full((rows, self.width), missing_value(name))
+            self._ring[name] = np.full((self._cap, self.width), missing_value(name))
 
     # --- processing ------------------------------------------------------------------------
 
@@ -276,6 +292,8 @@ class GroupFeatures:
         assert bank is not None
         work: list[tuple[Lane, Array]] = []
         for lane in lanes:
+            self._dirty.pop(id(lane), None)
+            self._order[lane.member].summary = None
             data = lane.take_queue()
             if data is None:
                 continue
@@ -308,18 +326,19 @@ class GroupFeatures:
         self, lanes: list[Lane], values: dict[str, Array], names: tuple[str, ...], m: int
     ) -> None:
         """Store the frames the lanes completed with these `m` samples in the ring."""
-        by_out: dict[str, list[tuple[int, int, IntArray, IntArray]]] = {}
-        for i, lane in enumerate(lanes):
-            ks, local = lane.frames(m)
-            if ks.size:
-                by_out.setdefault(lane.output, []).append((i, lane.member, ks, local))
-        w = self.width
-        for out, parts in by_out.items():
-            r = np.concatenate([np.full(ks.size, i) for i, _, ks, _ in parts])
-            p = np.concatenate([np.full(ks.size, mem) for _, mem, ks, _ in parts])
-            k = np.concatenate([ks for _, _, ks, _ in parts])
-            col = np.concatenate([loc for _, _, _, loc in parts])
-            slot = k % w
+        done, ks, local = frames_of(lanes, m)
+        if not done.any():
+            return
+        member = np.array([lane.member for lane in lanes], dtype=np.int64)
+        outputs = [lane.output for lane in lanes]
+        for out in set(outputs):
+            mask = (
+                done if len(set(outputs)) == 1 else done & np.array([[o == out] for o in outputs])
+            )
+            r, j = np.nonzero(mask)
+            p, k = member[r], ks[r, j]
+            col = local[r, j]
+            slot = k % self.width
             self._ring_k[out][p, slot] = k
             for src, dst in zip(names, OUTPUT_NAMES[out], strict=True):
                 self._ring[dst][p, slot] = values[src][r, col]
@@ -358,13 +377,18 @@ class GroupFeatures:
         Without `now`, frames go as far as the signals allow; with `now`,
         up to that time even if signals are late or absent.
         """
-        lanes = [lane for m in self._order for lane in m.lanes.values()]
-        derived = [m.derived for m in self._order if m.derived is not None]
-        self._flush(lanes)
-        self._flush(derived)
+        self._flush(list(self._dirty.values()))
+        self._flush(list(self._dirty.values()))  # the breathing derived from the pulse
         k0 = np.array([m.k for m in self._order], dtype=np.int64)
         k_end = np.array([self._horizon(m, now) for m in self._order], dtype=np.int64)
-        pieces: list[list[dict[str, Array]]] = [[] for _ in self._order]
+        if (k_end > k0).any():
+            newest = np.array(
+                [
+                    max([lane.end_time for lane in m.lanes.values()], default=-np.inf)
+                    for m in self._order
+                ]
+            )
+        pieces: list[list[tuple[dict[str, Array], int]]] = [[] for _ in self._order]
         done = k0.copy()
         while True:
             left = k_end - done
@@ -373,39 +397,62 @@ class GroupFeatures:
                 break
             m = int(left[rows].min())
             values = self._combine(rows, done[rows], m)
+            frame_t = (done[rows][:, None] + np.arange(m)) / self.rate
+            values["stale"] = (frame_t > newest[rows][:, None] + _STALE_AFTER).astype(np.float64)
             for j, r in enumerate(rows.tolist()):
-                pieces[r].append({name: v[j] for name, v in values.items()})
+                pieces[r].append((values, j))
             done[rows] += m
         tracks: dict[str, FeatureTrack] = {}
         for member, parts, a, b in zip(
             self._order, pieces, k0.tolist(), k_end.tolist(), strict=True
         ):
             member.k = b
-            values = {
-                name: np.concatenate([p[name] for p in parts]) if parts else np.zeros(0)
-                for name in FEATURES
-                if name != "stale"
-            }
-            newest = max([lane.end_time for lane in member.lanes.values()], default=-np.inf)
-            frame_t = np.arange(a, b) / self.rate
-            values["stale"] = (frame_t > newest + _STALE_AFTER).astype(np.float64)
             heart = member.heart()
-            beats = heart.take_beats() if heart is not None else np.zeros(0)
+            if not parts and (heart is None or not heart.beats):
+                if member.empty is None or member.empty.start != a / self.rate:
+                    member.empty = self._empty_track(member.name, a)
+                tracks[member.name] = member.empty
+                continue
+            if len(parts) == 1:
+                values, j = parts[0]
+                track_values = {name: values[name][j] for name in FEATURES}
+            else:
+                track_values = {
+                    name: np.concatenate([v[name][j] for v, j in parts]) if parts else _EMPTY
+                    for name in FEATURES
+                }
+            beats = heart.take_beats() if heart is not None else _EMPTY
             tracks[member.name] = FeatureTrack(
-                member.name, self.rate, a / self.rate, values, {"heartbeat": beats}
+                member.name, self.rate, a / self.rate, track_values, {"heartbeat": beats}
             )
         return tracks
+
+    def _empty_track(self, name: str, k: int) -> FeatureTrack:
+        values = {feature: _EMPTY for feature in FEATURES}
+        return FeatureTrack(name, self.rate, k / self.rate, values, {"heartbeat": _EMPTY})
 
     def _horizon(self, member: _Member, now: float | None) -> int:
         """First frame not yet complete: waits for every lane that is not far behind."""
         lanes = member.sources()
-        lead = max([lane.end_time for lane in lanes], default=-np.inf)
+        if not lanes:
+            if now is None:
+                return member.k
+            return max(int(np.floor(now * self.rate + 1e-9)) + 1, member.k)
+        if member.summary is None:
+            ends = [lane.end_time for lane in lanes]
+            member.summary = (max(ends), min(ends), min(lane.k_next for lane in lanes))
+        newest, oldest, k_min = member.summary
+        lead = newest if now is None else max(newest, now)
+        if oldest > lead - self.max_lag:  # every lane is up to date: the usual case
+            limit = k_min
+        else:
+            limit = min(
+                [lane.k_next for lane in lanes if lane.end_time > lead - self.max_lag],
+                default=_NO_LIMIT,  # only with `now`: every lane is far behind it
+            )
         if now is not None:
-            lead = max(lead, now)
-        limits = [lane.k_next for lane in lanes if lane.end_time > lead - self.max_lag]
-        if now is not None:
-            limits.append(int(np.floor(now * self.rate + 1e-9)) + 1)
-        return max(min(limits), member.k) if limits else member.k
+            limit = min(limit, int(np.floor(now * self.rate + 1e-9)) + 1)
+        return max(limit, member.k)
 
     def _raw(self, rows: IntArray, k0: IntArray, n: int) -> dict[str, Array]:
         """Per-kind frame values of frames k0.. (rows, n); missing where not produced."""
@@ -516,6 +563,10 @@ class GroupFeatures:
         return out
 
 
+_EMPTY = np.zeros(0)
+_NO_LIMIT = 2**62
+
+
 def _new_bank(kind: str, fs: float, channels: int) -> Bank:
     if kind == "ppg":
         return HeartBank(fs, PPG)
@@ -528,15 +579,10 @@ def _new_bank(kind: str, fs: float, channels: int) -> Bank:
     return EdaBank(fs)
 
 
-def _grow(ring: np.ndarray, fill: float) -> np.ndarray:
-    """One more participant row."""
-    return np.concatenate((ring, np.full((1, *ring.shape[1:]), fill, dtype=ring.dtype)))
-
-
-def _grow_to(old: Array | None, shape: tuple[int, ...], fill: float) -> Array:
-    out = np.full(shape, fill)
-    if old is not None:
-        out[: old.shape[0]] = old
+def _grow_rows(old: np.ndarray, rows: int, fill: float) -> np.ndarray:
+    """`old` with rows added up to `rows`, filled with `fill`."""
+    out = np.full((rows, *old.shape[1:]), fill, dtype=old.dtype)
+    out[: old.shape[0]] = old
     return out
 
 

@@ -36,7 +36,7 @@ from symphony.features.stream import (
     Array,
     BoolArray,
     IntArray,
-    LevelTracker,
+    LevelRows,
     RowBank,
     ema,
     ema_alpha,
@@ -106,9 +106,6 @@ class HeartRow:
     start: float
     delay: float
     max_segment: float
-    level: LevelTracker
-    d_prev: float = 0.0
-    above_prev: bool = False
     seg: _Segment | None = None
     peaks: deque[float] = field(default_factory=lambda: deque(maxlen=8))
     last_beat_t: float = -np.inf
@@ -121,7 +118,7 @@ class HeartRow:
 class HeartBank:
     """Beat detection for many streams of one kind (PPG or ECG) and rate, as rows."""
 
-    names = ("hr", "rmssd", "q_heart")
+    names: tuple[str, ...] = ("hr", "rmssd", "q_heart")
 
     def __init__(self, fs: float, params: HeartParams = PPG) -> None:
         self.fs, self.params = float(fs), params
@@ -148,24 +145,26 @@ class HeartBank:
                 "short": ((1,), 0.0, np.float64),
                 "q": ((1,), 0.0, np.float64),
                 "last_beat_n": ((), -(10**9), np.int64),
+                "above_prev": ((), False, np.bool_),
+                "d_prev": ((), 0.0, np.float64),
             }
         )
         self.rows: list[HeartRow] = []
-
-    def add_row(self) -> int:
-        self.rows.append(self._fresh_row(0.0))
-        return self.bank.add_row()
-
-    def _fresh_row(self, start: float) -> HeartRow:
-        fs = self.fs
-        level = LevelTracker(
+        self.levels = LevelRows(
             block=max(1, round(fs)),
             alpha=0.1,
             up=_LOG_RATIO_HIGH,
             down=_LOG_RATIO_LOW,
             relearn=_RELEARN,
         )
-        return HeartRow(fs, start, self.delay, self.params.max_segment, level)
+
+    def add_row(self) -> int:
+        self.rows.append(self._fresh_row(0.0))
+        self.levels.add_row()
+        return self.bank.add_row()
+
+    def _fresh_row(self, start: float) -> HeartRow:
+        return HeartRow(self.fs, start, self.delay, self.params.max_segment)
 
     def start_row(self, row: int, start: float, first: Array) -> None:
         """(Re)start `row` at time `start` with its first valid sample `first`.
@@ -178,6 +177,7 @@ class HeartBank:
         self.bank.state["zi"][row] = self.zi0 * x0
         self.bank.state["last_raw"][row] = x0
         self.rows[row] = self._fresh_row(start)
+        self.levels.reset_row(row)
 
     def process(self, rows: IntArray, x: Array) -> tuple[dict[str, Array], list[Array]]:
         """Consume chunks `x` (len(rows), m) of the streams `rows`.
@@ -200,9 +200,7 @@ class HeartBank:
         lp = np.log(d * d + _LOG_FLOOR)
         short, st["short"] = ema(lp, self.a_short, st["short"])
         short = short / ema_debias_rows(n0, m, self.a_short)
-        ref = np.empty_like(lp)
-        for i, r in enumerate(rows.tolist()):
-            ref[i] = self.rows[r].level.update(lp[i], signal_ok[i])
+        ref = self.levels.update(rows, lp, signal_ok)
         with np.errstate(invalid="ignore"):
             dev = short - ref
         amp_ok = (dev < _LOG_RATIO_HIGH) & (dev > _LOG_RATIO_LOW)
@@ -211,25 +209,36 @@ class HeartBank:
         ok = signal_ok & settled & amp_ok
         # The candidate floor follows the detection signal's typical size.
         thr = np.where(np.isfinite(ref), p.cand_factor * np.exp(0.5 * ref), np.inf)
-        hr = np.empty_like(lp)
-        rmssd = np.empty_like(lp)
-        last_emit = np.empty(idx.shape, dtype=np.int64)
-        beats: list[Array] = []
-        for i, r in enumerate(rows.tolist()):
-            row = self.rows[r]
+        above = d > thr
+        prev = np.concatenate((st["above_prev"][:, None], above[:, :-1]), axis=1)
+        rise, fall = above & ~prev, ~above & prev
+        seqs = [self.rows[r] for r in rows.tolist()]
+        open_seg = np.array([row.seg is not None for row in seqs])
+        hr = np.repeat(np.array([row.hr for row in seqs])[:, None], m, axis=1)
+        rmssd = np.repeat(np.array([row.rmssd for row in seqs])[:, None], m, axis=1)
+        last_emit = np.repeat(st["last_beat_n"][:, None], m, axis=1)
+        beats: list[Array] = [_NONE] * len(seqs)
+        # Only rows where a bump starts, ends or is open need the per-beat logic.
+        active = np.flatnonzero(rise.any(axis=1) | fall.any(axis=1) | open_seg).tolist()
+        if active:
+            left_of = np.concatenate((st["d_prev"][:, None], d[:, :-1]), axis=1)
+            right_of = np.concatenate((d[:, 1:], np.full((len(seqs), 1), np.nan)), axis=1)
+        for i in active:
+            row, start = seqs[i], int(n0[i])
             hr0, rmssd0 = row.hr, row.rmssd
-            times, emit_at, snaps = _find_beats(row, int(n0[i]), d[i], thr[i], ok[i])
-            beats.append(times)
+            times, emit_at, snaps = _find_beats(
+                row, start, d[i], ok[i], rise[i], fall[i], left_of[i], right_of[i]
+            )
+            beats[i] = times
             if emit_at.size:
-                hr[i] = _step_values(emit_at, snaps[:, 0], hr0, int(n0[i]), m)
-                rmssd[i] = _step_values(emit_at, snaps[:, 1], rmssd0, int(n0[i]), m)
+                hr[i] = _step_values(emit_at, snaps[:, 0], hr0, start, m)
+                rmssd[i] = _step_values(emit_at, snaps[:, 1], rmssd0, start, m)
                 mark = np.zeros(m, dtype=bool)
-                mark[(emit_at - n0[i]).astype(np.int64)] = True
-                last_emit[i] = last_index(mark, int(n0[i]), int(st["last_beat_n"][i]))
+                mark[(emit_at - start).astype(np.int64)] = True
+                last_emit[i] = last_index(mark, start, int(st["last_beat_n"][i]))
                 st["last_beat_n"][i] = int(emit_at[-1])
-            else:
-                hr[i], rmssd[i] = hr0, rmssd0
-                last_emit[i] = st["last_beat_n"][i]
+        if m:
+            st["above_prev"], st["d_prev"] = above[:, -1].copy(), d[:, -1].copy()
         q, st["q"] = ema(ok.astype(np.float64), self.a_q, st["q"])
         q = q / ema_debias_rows(n0, m, self.a_q)
         age = (idx - last_emit) / fs
@@ -241,26 +250,26 @@ class HeartBank:
 
 
 def _find_beats(
-    state: HeartRow, n0: int, d: Array, thr: Array, ok: BoolArray
+    state: HeartRow,
+    n0: int,
+    d: Array,
+    ok: BoolArray,
+    rise: BoolArray,
+    fall: BoolArray,
+    left_of: Array,
+    right_of: Array,
 ) -> tuple[Array, Array, Array]:
     """Beat times (s), the global sample index confirming each, and (hr, rmssd) after each.
 
-    Bumps are the runs of samples above the candidate floor; a bump may start
-    in an earlier chunk (`state.seg`), so its running best and the best's
-    neighbours (for sub-sample timing) are carried along.
+    Bumps are the runs of samples above the candidate floor (`rise`/`fall`
+    mark where they start and end); a bump may start in an earlier chunk
+    (`state.seg`), so its running best and the best's neighbours (`left_of`,
+    `right_of`: d[j - 1] and d[j + 1], NaN where not yet known) for
+    sub-sample timing are carried along.
     """
     m = d.size
-    above = d > thr
-    prev = np.concatenate(([state.above_prev], above[:-1])) if m else above
-    rises = np.flatnonzero(above & ~prev).tolist()
-    falls = np.flatnonzero(~above & prev).tolist()
-    if not rises and not falls and state.seg is None:
-        if m:
-            state.above_prev = bool(above[-1])
-            state.d_prev = float(d[-1])
-        return _NONE, _NONE, _NO_SNAPS
-    left_of = np.concatenate(([state.d_prev], d[:-1])) if m else d  # d[j - 1]
-    right_of = np.concatenate((d[1:], [np.nan])) if m else d  # d[j + 1], unknown at the end
+    rises = np.flatnonzero(rise).tolist()
+    falls = np.flatnonzero(fall).tolist()
     times: list[float] = []
     emitted: list[tuple[int, float, float]] = []
 
@@ -294,9 +303,8 @@ def _find_beats(
             seg = None
             fi += 1
     state.seg = seg
-    if m:
-        state.above_prev = bool(above[-1])
-        state.d_prev = float(d[-1])
+    if not times:
+        return _NONE, _NONE, _NO_SNAPS
     snaps = np.asarray(emitted, dtype=np.float64).reshape(-1, 3)
     return np.asarray(times), snaps[:, 0], snaps[:, 1:]
 

@@ -385,7 +385,7 @@ class RowBank:
 
     def add_row(self) -> int:
         for name, (shape, fill, dtype) in self.fields.items():
-            row = np.full((1, *shape), fill, dtype=dtype)
+            row: np.ndarray = np.full((1, *shape), fill, dtype=dtype)
             self.state[name] = np.concatenate((self.state[name], row))
         self.size += 1
         return self.size - 1
@@ -396,8 +396,82 @@ class RowBank:
             self.state[name][row] = fill
 
     def gather(self, rows: IntArray) -> dict[str, np.ndarray]:
+        """The state of `rows` (all rows in order: the arrays themselves, no copy)."""
+        if self._all(rows):
+            return dict(self.state)
         return {name: v[rows] for name, v in self.state.items()}
 
     def scatter(self, rows: IntArray, st: dict[str, np.ndarray]) -> None:
+        if self._all(rows):
+            for name, v in self.state.items():
+                self.state[name] = np.asarray(st[name], dtype=v.dtype).reshape(v.shape)
+            return
         for name, v in self.state.items():
             v[rows] = st[name]
+
+    def _all(self, rows: IntArray) -> bool:
+        return (
+            rows.size == self.size
+            and bool(rows[0] == 0)
+            and bool(rows[-1] == self.size - 1)
+            and (self.size < 3 or bool(np.all(np.diff(rows) == 1)))
+        )
+
+
+class LevelRows:
+    """`LevelTracker` for many rows, buffering partial blocks in arrays.
+
+    Most live chunks complete no block, and for those the reference is just
+    the current one and the samples join the row's partial block: that is
+    done for all such rows at once. Rows that complete a block go through
+    their own `LevelTracker` (the same code, so the same numbers).
+    """
+
+    def __init__(self, block: int, alpha: float, up: float, down: float, relearn: int) -> None:
+        self.block = block
+        self._make = lambda: LevelTracker(block, alpha, up, down, relearn)
+        self.trackers: list[LevelTracker] = []
+        self.buf = np.zeros((0, block))
+        self.buf_ok = np.zeros((0, block), dtype=bool)
+        self.plen = np.zeros(0, dtype=np.int64)
+        self.ref = np.zeros(0)
+
+    def add_row(self) -> int:
+        self.trackers.append(self._make())
+        self.buf = np.concatenate((self.buf, np.zeros((1, self.block))))
+        self.buf_ok = np.concatenate((self.buf_ok, np.zeros((1, self.block), dtype=bool)))
+        self.plen = np.append(self.plen, 0)
+        self.ref = np.append(self.ref, np.nan)
+        return len(self.trackers) - 1
+
+    def reset_row(self, row: int) -> None:
+        self.trackers[row] = self._make()
+        self.plen[row], self.ref[row] = 0, np.nan
+
+    def update(self, rows: IntArray, lp: Array, ok: BoolArray) -> Array:
+        """Reference in force at each sample of each row's chunk (rows, m)."""
+        m = lp.shape[-1]
+        plen = self.plen[rows]
+        out = np.repeat(self.ref[rows][:, None], m, axis=1)
+        fast = plen + m < self.block
+        if fast.all():
+            cols = plen[:, None] + np.arange(m)
+            self.buf[rows[:, None], cols] = lp
+            self.buf_ok[rows[:, None], cols] = ok
+            self.plen[rows] = plen + m
+            return out
+        if fast.any():
+            fr = rows[fast]
+            cols = plen[fast][:, None] + np.arange(m)
+            self.buf[fr[:, None], cols] = lp[fast]
+            self.buf_ok[fr[:, None], cols] = ok[fast]
+            self.plen[fr] = plen[fast] + m
+        for i in np.flatnonzero(~fast).tolist():
+            r, p = int(rows[i]), int(plen[i])
+            t = self.trackers[r]
+            t.partial, t.partial_ok = self.buf[r, :p].copy(), self.buf_ok[r, :p].copy()
+            out[i] = t.update(lp[i], ok[i])
+            p = t.partial.size
+            self.buf[r, :p], self.buf_ok[r, :p] = t.partial, t.partial_ok
+            self.plen[r], self.ref[r] = p, t.ref
+        return out
