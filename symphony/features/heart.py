@@ -4,10 +4,14 @@ PPG: the fiducial point is the steepest point of the systolic upstroke (the
 peak of the band-passed PPG's slope): it is sharper than the rounded systolic
 peak and unaffected by the dicrotic wave, and it is confirmed about 0.15 s
 after it happens (when the slope has fallen back), which keeps the heartbeat
-layer of the soundscape tight. ECG: the fiducial point is the R peak, the
-top of the band-passed QRS complex (5-25 Hz keeps the QRS and drops P and T
-waves and baseline wander). Either event is reported at the (sub-sample) time
-of that point corrected for the filter's group delay, so event times lie
+layer of the soundscape tight. ECG: the fiducial point is the top of the
+QRS energy envelope (the band-passed ECG, 5-25 Hz, which keeps the QRS and
+drops P and T waves and baseline wander, rectified and low-passed at 10 Hz):
+one bump per complex whatever the lead's polarity or an ectopic beat's
+shape, measured 8 ms after the R peak on a synthetic ECG. A P or T wave that
+passes the floor is rejected for being far smaller than the tallest recent
+bump. Either event is reported at the (sub-sample) time
+of that point corrected for the filters' group delay, so event times lie
 slightly in the past of the moment they are emitted.
 
 Candidates are bumps of the detection signal above a floor that follows its
@@ -55,17 +59,36 @@ class HeartParams:
 
     band: tuple[float, float]
     order: int
-    slope: bool  # detect on the slope (PPG upstroke) or on the filtered signal (ECG R peak)
+    slope: bool  # detect on the slope (PPG upstroke) or on |filtered signal| (ECG R peak)
     delay_freq: float  # Hz: where the filter's group delay is read for event timing
     cand_factor: float  # candidate floor, in geometric-RMS units of the detection signal
     max_segment: float  # s: a bump longer than this is motion, not a beat
+    artifact_factor: float  # a beat's peak must stay below this multiple of recent beats
+    tallest_fraction: float  # ... and reach this part of the tallest recent bump (0: off)
 
 
 PPG = HeartParams(
-    band=(0.5, 6.0), order=1, slope=True, delay_freq=3.0, cand_factor=2.0, max_segment=0.35
+    band=(0.5, 6.0),
+    order=1,
+    slope=True,
+    delay_freq=3.0,
+    cand_factor=2.0,
+    max_segment=0.35,
+    artifact_factor=3.5,
+    tallest_fraction=0.0,
 )
 ECG = HeartParams(
-    band=(5.0, 25.0), order=2, slope=False, delay_freq=12.0, cand_factor=2.5, max_segment=0.15
+    band=(5.0, 25.0),
+    order=2,
+    slope=False,
+    delay_freq=12.0,
+    cand_factor=2.5,
+    max_segment=0.3,
+    # R peaks tower over P and T waves: a detector that first locked on to a T wave
+    # must still take the R peaks, which then become the reference.
+    artifact_factor=50.0,
+    # ... and P and T waves, which can pass the floor, are far below the tallest bumps.
+    tallest_fraction=0.4,
 )
 
 _REFRACTORY = 0.3  # s: no two beats closer than this (200 bpm) ...
@@ -77,8 +100,9 @@ _IBI_JUMP = 0.3  # relative change to the recent median that marks a missed/extr
 _STALE = 3.0  # s without a good beat before heart rate is no longer trusted
 _FLAT_RUN = 0.25  # s of identical samples = flat line
 _SETTLE = 1.0  # s after bad samples before beats are believed again
+_ENVELOPE = 10.0  # Hz: low-pass of the rectified QRS (ECG)
+_TALLEST_TAU = 5.0  # s: how fast the memory of the tallest bump fades (ECG)
 _PEAK_FRACTION = 0.5  # a beat's peak must reach this part of recent beats
-_ARTIFACT_FACTOR = 3.5  # ... and stay below this multiple of them
 _LOG_FLOOR = 1e-20  # added to power before log; far below any real sensor's noise
 _LOG_RATIO_HIGH = np.log(10.0)  # recent vs reference power: above = motion artefact
 _LOG_RATIO_LOW = np.log(1.0 / 100.0)  # ... below = signal vanished
@@ -106,6 +130,10 @@ class HeartRow:
     start: float
     delay: float
     max_segment: float
+    artifact_factor: float
+    tallest_fraction: float
+    tallest: float = 0.0  # the tallest recent bump, decaying (see `_close`)
+    tallest_t: float = -np.inf
     seg: _Segment | None = None
     peaks: deque[float] = field(default_factory=lambda: deque(maxlen=8))
     last_beat_t: float = -np.inf
@@ -127,9 +155,15 @@ class HeartBank:
             dtype=np.float64,
         )
         sections = self.sos.shape[0]
+        self.env_sos = np.ascontiguousarray(
+            butter(2, _ENVELOPE, btype="lowpass", fs=fs, output="sos"), dtype=np.float64
+        )
         b, a = butter(params.order, params.band, btype="bandpass", fs=fs)
         delay = float(group_delay((b, a), w=[params.delay_freq], fs=fs)[1][0])
         # The slope (y[n] - y[n-2]) / 2 belongs to sample n - 1: one more sample of delay.
+        if not params.slope:  # the envelope's low-pass delays the QRS bump further
+            b2, a2 = butter(2, _ENVELOPE, btype="lowpass", fs=fs)
+            delay += float(group_delay((b2, a2), w=[_ENVELOPE / 4], fs=fs)[1][0])
         self.delay = (delay + (1.0 if params.slope else 0.0)) / fs
         self.zi0 = np.asarray(sosfilt_zi(self.sos))
         self.a_short, self.a_q = ema_alpha(_SHORT_TAU, fs), ema_alpha(_Q_TAU, fs)
@@ -145,6 +179,7 @@ class HeartBank:
                 "short": ((1,), 0.0, np.float64),
                 "q": ((1,), 0.0, np.float64),
                 "last_beat_n": ((), -(10**9), np.int64),
+                "env_zi": ((self.env_sos.shape[0], 2), 0.0, np.float64),
                 "above_prev": ((), False, np.bool_),
                 "d_prev": ((), 0.0, np.float64),
             }
@@ -164,7 +199,10 @@ class HeartBank:
         return self.bank.add_row()
 
     def _fresh_row(self, start: float) -> HeartRow:
-        return HeartRow(self.fs, start, self.delay, self.params.max_segment)
+        p = self.params
+        return HeartRow(
+            self.fs, start, self.delay, p.max_segment, p.artifact_factor, p.tallest_fraction
+        )
 
     def start_row(self, row: int, start: float, first: Array) -> None:
         """(Re)start `row` at time `start` with its first valid sample `first`.
@@ -196,7 +234,9 @@ class HeartBank:
             d = 0.5 * (yy[:, 2:] - yy[:, :-2])
             st["y_prev"] = yy[:, -2:]
         else:
-            d = y
+            # The QRS energy envelope: one smooth bump per complex whatever its
+            # polarity (ectopic beats, inverted leads) and however its lobes are split.
+            d, st["env_zi"] = sos_rows(self.env_sos, np.abs(y), st["env_zi"])
         lp = np.log(d * d + _LOG_FLOOR)
         short, st["short"] = ema(lp, self.a_short, st["short"])
         short = short / ema_debias_rows(n0, m, self.a_short)
@@ -330,11 +370,17 @@ def _close(
     )
     if not (seg.ok and ok_end) or (end_n - seg.start) > state.max_segment * fs:
         return
+    if state.tallest_fraction:
+        decayed = state.tallest * np.exp(-(t - state.tallest_t) / _TALLEST_TAU)
+        if seg.best >= decayed:
+            state.tallest, state.tallest_t = seg.best, t
+        elif seg.best < state.tallest_fraction * decayed:
+            return
     if t - state.last_beat_t > _STALE:
         state.peaks.clear()  # after a gap, relearn how tall beats are
     if state.peaks:
         ref = median_small(list(state.peaks))
-        if seg.best < _PEAK_FRACTION * ref or seg.best > _ARTIFACT_FACTOR * ref:
+        if seg.best < _PEAK_FRACTION * ref or seg.best > state.artifact_factor * ref:
             return
     recent = list(state.ibis)[-5:]
     # Until the rhythm is known, the longest refractory period: a strong diastolic

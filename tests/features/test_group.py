@@ -55,9 +55,10 @@ def test_a_crowd_gives_each_participant_exactly_their_solo_frames() -> None:
         alone = solo[rec.participant]
         assert live.n_frames == alone.n_frames, rec.participant
         for feature in FEATURES:
-            assert np.array_equal(
-                live.values[feature], alone.values[feature], equal_nan=True
-            ), (rec.participant, feature)
+            assert np.array_equal(live.values[feature], alone.values[feature], equal_nan=True), (
+                rec.participant,
+                feature,
+            )
         assert np.array_equal(live.events["heartbeat"], alone.events["heartbeat"])
 
 

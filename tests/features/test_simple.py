@@ -377,7 +377,7 @@ def test_a_silent_signal_stops_holding_frames_back() -> None:
 
 def test_unknown_kinds_are_ignored_and_rate_changes_refused() -> None:
     features = ParticipantFeatures("p", RATE)
-    features.push(Signal("ecg", 250.0, np.zeros(250)))
+    features.push(Signal("temperature", 250.0, np.zeros(250)))
     features.push(Signal("ppg", 64.0, np.random.default_rng(0).normal(size=64)))
     assert features.pull().n_frames == 50
     with pytest.raises(ValueError, match="64"):
