@@ -44,12 +44,12 @@ from symphony.features.channel import (
     frames_of,
     missing_value,
 )
-from symphony.features.combine import baseline_rows, glide_rows, new_hold_state, phase_rows
+from symphony.features.combine import RobustBaselines, glide_rows, new_hold_state, switch_rows
 from symphony.features.derived import RiivBank
 from symphony.features.eda import EdaBank
 from symphony.features.eeg import EegBank
 from symphony.features.heart import ECG, PPG, HeartBank
-from symphony.features.stream import Array, BoolArray, IntArray, logistic
+from symphony.features.stream import Array, BoolArray, IntArray, last_index_rows, logistic
 from symphony.features.track import FeatureInfo, FeatureTrack
 from symphony.inputs.recording import Signal
 
@@ -83,14 +83,22 @@ EVENTS: dict[str, FeatureInfo] = {
 KINDS = ("ppg", "ecg", "resp", "eeg", "eda")  # signal kinds with an extractor
 
 _GOOD = 0.5  # per-signal quality above which its features are believed
-_BASELINE_TAU = 300.0  # s: a personal baseline remembers the last several minutes
+_BASELINE_SECONDS = 300.0  # s: a running baseline remembers the last five minutes
+_BASELINE_BLOCK = 2.0  # s: frames are summarised (median, MAD) in blocks of this
 _BASELINE_MIN = 10.0  # s of good data before relative features are given
-_FOREVER = 1e12  # frames: the time constant of a baseline that must not forget
+_CALIBRATION_BLOCKS = 1800  # blocks a calibration window may hold (an hour)
 _GLIDE_TAU = 5.0  # s: bad-signal glide toward neutral
-_HR_SPREAD = 8.0  # bpm: a typical excursion of heart rate from its baseline
-_EDA_LEVEL_SPREAD = 0.15  # natural-log units of skin conductance level
-_EDA_ACTIVITY_SPREAD = 1.0  # uS/min of rising conductance
-_EEG_SPREAD = 0.4  # natural-log units of (theta + alpha) / beta
+_BACK_TAU = 2.0  # s: when a signal returns, the gap to its live value closes with this
+_SWITCH_SECONDS = 3.0  # s: breathing moves between belt and pulse over this ...
+_SWITCH_AFTER = 2.0  # s: ... once the belt has been bad for this long
+_BELT_WARMUP = 20.0  # s: ... or, at the start, has not become good in this time
+_NEVER = -(10**12)
+# Floors of the personal spreads (a very steady person must not turn every
+# flicker into a full swing): heart rate bpm, ln uS, uS/min, ln of the EEG ratio.
+_HR_FLOOR = 2.0
+_EDA_LEVEL_FLOOR = 0.03
+_EDA_ACTIVITY_FLOOR = 0.2
+_EEG_FLOOR = 0.1
 _DEPTH_GAIN = 2.0  # logistic gain on ln(depth / usual): double depth -> 0.8
 _STALE_AFTER = 1.0  # s without any new sample before a participant is stale
 _DERIVE_QUALITY = 0.5  # pulse quality needed to derive breathing from it
@@ -99,13 +107,22 @@ _HEART_KINDS = ("ppg", "ecg")
 _BASE_INPUTS = (
     ("hr", "heart"),
     ("rmssd", "heart"),
-    ("breath_rate", "resp"),
+    ("breath_rate", "breath"),
     ("log_amp", "resp"),
+    ("d_log_amp", "dresp"),
     ("log_level", "eda"),
     ("activity", "eda"),
     ("eeg_ratio", "eeg"),
 )
-_GLIDES = ("heart_rate", "hrv_rmssd", "breath_rate", "breath_depth", "arousal", "relaxation")
+_GLIDES = (
+    "heart_rate",
+    "hrv_rmssd",
+    "breath_rate",
+    "breath_phase",
+    "breath_depth",
+    "arousal",
+    "relaxation",
+)
 
 
 @dataclass
@@ -175,9 +192,18 @@ class GroupFeatures:
         self._ring_k: dict[str, IntArray] = {}
         self._state: dict[str, Array] = {}
         self._holds: dict[str, dict[str, Array]] = {}
+        self._belt_weight = np.zeros(0)  # 1: breathing from the belt, 0: from the pulse
+        self._belt_good_k = np.zeros(0, dtype=np.int64)  # last frame the belt was good
         self._glide_decay = float(np.exp(-1.0 / (_GLIDE_TAU * self.rate)))
-        base_tau = _BASELINE_TAU * self.rate if calibration is None else _FOREVER
-        self._base_tau, self._base_min = base_tau, int(_BASELINE_MIN * self.rate)
+        self._back = float(np.exp(-1.0 / (_BACK_TAU * self.rate)))
+        block = max(1, round(_BASELINE_BLOCK * self.rate))
+        blocks = (
+            round(_BASELINE_SECONDS / _BASELINE_BLOCK)
+            if calibration is None
+            else _CALIBRATION_BLOCKS
+        )
+        min_blocks = int(np.ceil(_BASELINE_MIN / _BASELINE_BLOCK))
+        self._baselines = RobustBaselines(len(_BASE_INPUTS), block, blocks, min_blocks)
 
     # --- participants and their lanes ------------------------------------------------------
 
@@ -200,10 +226,10 @@ class GroupFeatures:
             self._ring[name] = _grow_rows(ring, cap, missing_value(name))
         for out, ring_k in self._ring_k.items():
             self._ring_k[out] = _grow_rows(ring_k, cap, -1)
-        shapes = {"base_zi": (2 * len(_BASE_INPUTS), 1), "base_count": (len(_BASE_INPUTS),)}
-        for key, shape in shapes.items():
-            self._state[key] = _grow_rows(self._state.get(key, np.zeros((0, *shape))), cap, 0.0)
-        for name in (*_GLIDES, "breath_phase"):
+        self._baselines.grow(cap)
+        self._belt_weight = _grow_rows(self._belt_weight, cap, np.nan)
+        self._belt_good_k = _grow_rows(self._belt_good_k, cap, _NEVER)
+        for name in _GLIDES:
             fresh = new_hold_state(cap)
             for key, v in self._holds.get(name, {}).items():
                 fresh[key][:old] = v[:old]
@@ -476,18 +502,43 @@ class GroupFeatures:
             return raw.get(name, zero if name.startswith("q_") else nan)
 
         belt = np.array([["resp" in m.lanes] for m in members])
-        for name in ("breath_rate", "breath_phase", "breath_amp", "q_resp"):
-            derived = get(f"d_{name}" if not name.startswith("q_") else "q_dresp")
-            raw[name] = np.where(belt, get(name), derived)
-        good = {kind: get(f"q_{kind}") >= _GOOD for kind in ("heart", "resp", "eeg", "eda")}
+        good = {
+            kind: get(f"q_{kind}") >= _GOOD for kind in ("heart", "resp", "dresp", "eeg", "eda")
+        }
+        good["resp"] &= belt
+        # Breathing: from the belt while it is good, from the pulse while only that is,
+        # gliding between them (a belt that slips mid-show, and comes back).
+        w0 = self._belt_weight[rows]
+        w0 = np.where(np.isnan(w0), belt[:, 0].astype(np.float64), w0)
+        # The pulse takes over only from a belt that has been bad for a while (stopped,
+        # flat, slipped), not from one that flickers.
+        since = self._belt_good_k[rows]
+        # A belt that has not warmed up yet gets `_BELT_WARMUP` before the pulse takes over.
+        since = np.where(
+            since == _NEVER, k0 + round((_BELT_WARMUP - _SWITCH_AFTER) * self.rate), since
+        )
+        last_ok = last_index_rows(good["resp"], k0, since)
+        if n:
+            self._belt_good_k[rows] = last_ok[:, -1]
+        gone = (k0[:, None] + np.arange(n) - last_ok) > _SWITCH_AFTER * self.rate
+        target = np.where(good["resp"], 1.0, np.where(gone & good["dresp"], 0.0, np.nan))
+        w = switch_rows(target, w0, 1.0 / (_SWITCH_SECONDS * self.rate))
+        if n:
+            self._belt_weight[rows] = w[:, -1]
+        good["breath"] = np.where(w >= 0.5, good["resp"], good["dresp"]) | (
+            good["resp"] & good["dresp"]
+        )
         with np.errstate(invalid="ignore", divide="ignore"):
             log_amp = np.log(get("breath_amp"))
+            d_log_amp = np.log(get("d_breath_amp"))
             log_level = np.log(get("eda_level"))
+        rate = _blend(w, get("breath_rate"), get("d_breath_rate"))
         x = {
             "hr": get("hr"),
             "rmssd": get("rmssd"),
-            "breath_rate": get("breath_rate"),
+            "breath_rate": rate,
             "log_amp": log_amp,
+            "d_log_amp": d_log_amp,
             "log_level": log_level,
             "activity": get("eda_activity"),
             "eeg_ratio": get("eeg_ratio"),
@@ -497,50 +548,54 @@ class GroupFeatures:
             t = (k0[:, None] + np.arange(n)) / self.rate
             a, b = self.calibration
             learn = learn & ((t >= a) & (t < b))[:, None, :]
-        st = {"zi": self._state["base_zi"][rows], "count": self._state["base_count"][rows]}
-        bases = baseline_rows(
-            np.stack([x[name] for name, _ in _BASE_INPUTS], axis=1),
-            learn,
-            self._base_tau,
-            self._base_min,
-            st,
+        bases, spreads = self._baselines.update(
+            rows, k0, np.stack([x[name] for name, _ in _BASE_INPUTS], axis=1), learn
         )
-        self._state["base_zi"][rows], self._state["base_count"][rows] = st["zi"], st["count"]
         base = {name: bases[:, i] for i, (name, _) in enumerate(_BASE_INPUTS)}
+        spread = {name: spreads[:, i] for i, (name, _) in enumerate(_BASE_INPUTS)}
         half = zero + 0.5
         out: dict[str, Array] = {}
 
-        def glide(name: str, value: Array, ok: BoolArray, target: Array) -> Array:
+        def glide(
+            name: str, value: Array, ok: BoolArray, goal: Array, step: Array | None = None
+        ) -> Array:
             hold = {key: v[rows] for key, v in self._holds[name].items()}
-            result = glide_rows(value, ok, target, k0, self._glide_decay, hold)
+            result = glide_rows(value, ok, goal, k0, self._glide_decay, self._back, hold, step)
             for key, v in hold.items():
                 self._holds[name][key][rows] = v
             return result
 
         out["heart_rate"] = glide("heart_rate", x["hr"], good["heart"], base["hr"])
         out["hrv_rmssd"] = glide("hrv_rmssd", x["rmssd"], good["heart"], base["rmssd"])
-        rate = x["breath_rate"]
-        out["breath_rate"] = glide("breath_rate", rate, good["resp"], base["breath_rate"])
-        step = rate / 60.0 / self.rate
-        hold = {key: v[rows] for key, v in self._holds["breath_phase"].items()}
-        out["breath_phase"] = phase_rows(get("breath_phase"), good["resp"], step, k0, hold)
-        for key, v in hold.items():
-            self._holds["breath_phase"][key][rows] = v
-        depth = logistic(_DEPTH_GAIN * (log_amp - base["log_amp"]))
-        out["breath_depth"] = glide("breath_depth", depth, good["resp"], half)
+        out["breath_rate"] = glide("breath_rate", rate, good["breath"], base["breath_rate"])
+        phase = _blend_phase(w, get("breath_phase"), get("d_breath_phase"))
+        out["breath_phase"] = glide(
+            "breath_phase", phase, good["breath"], half, step=rate / 60.0 / self.rate
+        )
+        depth = _blend(
+            w,
+            logistic(_DEPTH_GAIN * (log_amp - base["log_amp"])),
+            logistic(_DEPTH_GAIN * (d_log_amp - base["d_log_amp"])),
+        )
+        out["breath_depth"] = glide("breath_depth", depth, good["breath"], half)
 
+        hr_z = (x["hr"] - base["hr"]) / np.fmax(spread["hr"], _HR_FLOOR)
+        level_z = (log_level - base["log_level"]) / np.fmax(spread["log_level"], _EDA_LEVEL_FLOOR)
+        act_z = (x["activity"] - base["activity"]) / np.fmax(
+            spread["activity"], _EDA_ACTIVITY_FLOOR
+        )
         terms = np.stack(
             [
-                np.where(good["heart"], (x["hr"] - base["hr"]) / _HR_SPREAD, np.nan),
-                np.where(good["eda"], (log_level - base["log_level"]) / _EDA_LEVEL_SPREAD, np.nan),
-                np.where(
-                    good["eda"], (x["activity"] - base["activity"]) / _EDA_ACTIVITY_SPREAD, np.nan
-                ),
+                np.where(good["heart"], hr_z, np.nan),
+                np.where(good["eda"], level_z, np.nan),
+                np.where(good["eda"], act_z, np.nan),
             ]
         )
         arousal = logistic(_nanmean(terms))
         out["arousal"] = glide("arousal", arousal, np.isfinite(arousal), half)
-        relax = logistic((x["eeg_ratio"] - base["eeg_ratio"]) / _EEG_SPREAD)
+        relax = logistic(
+            (x["eeg_ratio"] - base["eeg_ratio"]) / np.fmax(spread["eeg_ratio"], _EEG_FLOOR)
+        )
         out["relaxation"] = glide("relaxation", relax, good["eeg"], half)
 
         present = np.array(
@@ -584,6 +639,23 @@ def _grow_rows(old: np.ndarray, rows: int, fill: float) -> np.ndarray:
     out = np.full((rows, *old.shape[1:]), fill, dtype=old.dtype)
     out[: old.shape[0]] = old
     return out
+
+
+def _blend(w: Array, a: Array, b: Array) -> Array:
+    """w * a + (1 - w) * b; exactly a at w = 1, b at w = 0; the known one if one is NaN."""
+    mixed = w * a + (1.0 - w) * b
+    mixed = np.where(np.isnan(a), b, np.where(np.isnan(b), a, mixed))
+    return np.where(w >= 1.0, a, np.where(w <= 0.0, b, mixed))
+
+
+def _blend_phase(w: Array, a: Array, b: Array) -> Array:
+    """`_blend` for cycle positions 0..1: the weighted circular mean."""
+    z = w * np.exp(2j * np.pi * np.nan_to_num(a)) + (1.0 - w) * np.exp(
+        2j * np.pi * np.nan_to_num(b)
+    )
+    mixed = np.mod(np.angle(z) / (2.0 * np.pi), 1.0)
+    mixed = np.where(np.isnan(a), b, np.where(np.isnan(b), a, mixed))
+    return np.where(w >= 1.0, a, np.where(w <= 0.0, b, mixed))
 
 
 def _nanmean(rows: Array) -> Array:
