@@ -22,7 +22,6 @@ the per-signal stages:
 from __future__ import annotations
 
 import itertools
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -82,41 +81,66 @@ class RobustBaselines:
         if quiet.any():  # no block completes: the frames just join their block
             q = np.flatnonzero(quiet)
             self.buf[rows[q, None, None], np.arange(f)[None, :, None], col[q, None, :]] = vals[q]
-        for i in np.flatnonzero(~quiet).tolist():
-            row, a = int(rows[i]), 0
+        busy = np.flatnonzero(~quiet)
+        single = ends[busy].sum(axis=1) == 1
+        js = np.argmax(ends[busy], axis=1)
+        for j in np.unique(js[single]).tolist():
+            # The usual live case: many rows complete a block at the same frame j.
+            sel = busy[single & (js == j)]
+            rsel = rows[sel]
+            ix = (rsel[:, None, None], np.arange(f)[None, :, None])
+            self.buf[(*ix, col[sel, None, : j + 1])] = vals[sel, :, : j + 1]
+            self._summarise(rsel, self.buf[rsel])
+            self.buf[rsel] = np.nan
+            self.buf[(*ix, col[sel, None, j + 1 :])] = vals[sel, :, j + 1 :]
+            base[sel, :, j + 1 :] = self.base[rsel][:, :, None]
+            spread[sel, :, j + 1 :] = self.spread[rsel][:, :, None]
+        for i in busy[~single].tolist():
+            row, a = rows[i : i + 1], 0
             for j in np.flatnonzero(ends[i]).tolist():
                 # Frame j completes a block: its summary applies from frame j + 1 on.
-                self.buf[row][:, col[i, a : j + 1]] = vals[i, :, a : j + 1]
+                self.buf[row[0]][:, col[i, a : j + 1]] = vals[i, :, a : j + 1]
                 self._summarise(row, self.buf[row])
                 self.buf[row] = np.nan
-                base[i, :, j + 1 :] = self.base[row][:, None]
-                spread[i, :, j + 1 :] = self.spread[row][:, None]
+                base[i, :, j + 1 :] = self.base[row[0]][:, None]
+                spread[i, :, j + 1 :] = self.spread[row[0]][:, None]
                 a = j + 1
-            self.buf[row][:, col[i, a:]] = vals[i, :, a:]
+            self.buf[row[0]][:, col[i, a:]] = vals[i, :, a:]
         return base, spread
 
-    def _summarise(self, row: int, block: Array) -> None:
-        good = np.isfinite(block)
-        enough = good.sum(axis=1) * 2 >= self.block
-        if not enough.any():
-            return
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: NaN says it
-            med = np.nanmedian(np.where(enough[:, None], block, np.nan), axis=1)
-            mad = np.nanmedian(np.abs(block - med[:, None]), axis=1)
-        for feat in np.flatnonzero(enough).tolist():
-            slot = int(self.count[row, feat]) % self.blocks
-            self.medians[row, feat, slot] = med[feat]
-            self.mads[row, feat, slot] = mad[feat]
-            self.count[row, feat] += 1
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            center = np.nanmedian(self.medians[row], axis=1)
-            between = np.nanmedian(np.abs(self.medians[row] - center[:, None]), axis=1)
-            within = np.nanmedian(self.mads[row], axis=1)
-        known = self.count[row] >= self.min_blocks
-        self.base[row] = np.where(known, center, np.nan)
-        self.spread[row] = np.where(known, _MAD_TO_SD * np.hypot(between, within), np.nan)
+    def _summarise(self, rows: IntArray, block: Array) -> None:
+        """Store each row's block summary (rows, features, block) and renew its baseline."""
+        med = _nanmedian(block)
+        enough = np.isfinite(block).sum(axis=2) * 2 >= self.block
+        mad = _nanmedian(np.abs(block - med[:, :, None]))
+        r, feat = np.nonzero(enough)
+        slot = self.count[rows[r], feat] % self.blocks
+        self.medians[rows[r], feat, slot] = med[r, feat]
+        self.mads[rows[r], feat, slot] = mad[r, feat]
+        self.count[rows[r], feat] += 1
+        medians = self.medians[rows]
+        center = _nanmedian(medians)
+        between = _nanmedian(np.abs(medians - center[:, :, None]))
+        within = _nanmedian(self.mads[rows])
+        known = self.count[rows] >= self.min_blocks
+        self.base[rows] = np.where(known, center, np.nan)
+        self.spread[rows] = np.where(known, _MAD_TO_SD * np.hypot(between, within), np.nan)
+
+
+def _nanmedian(a: Array) -> Array:
+    """Median along the last axis ignoring NaN (NaN where nothing is known).
+
+    Sorting puts NaN last, so the median of the finite values sits at known
+    positions: many times faster than np.nanmedian on small rows.
+    """
+    s = np.sort(a, axis=-1)
+    count = np.isfinite(a).sum(axis=-1)
+    lo = np.maximum((count - 1) // 2, 0)[..., None]
+    hi = np.maximum(count // 2, 0)[..., None]
+    hi = np.minimum(hi, a.shape[-1] - 1)
+    med = 0.5 * (np.take_along_axis(s, lo, axis=-1) + np.take_along_axis(s, hi, axis=-1))[..., 0]
+    out: Array = np.where(count > 0, med, np.nan)
+    return out
 
 
 def new_hold_state(rows: int) -> dict[str, Array]:

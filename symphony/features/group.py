@@ -190,7 +190,6 @@ class GroupFeatures:
         self._riiv: dict[float, RiivBank] = {}
         self._ring: dict[str, Array] = {}
         self._ring_k: dict[str, IntArray] = {}
-        self._state: dict[str, Array] = {}
         self._holds: dict[str, dict[str, Array]] = {}
         self._belt_weight = np.zeros(0)  # 1: breathing from the belt, 0: from the pulse
         self._belt_good_k = np.zeros(0, dtype=np.int64)  # last frame the belt was good

@@ -1,6 +1,6 @@
 """Simple, causal, streaming features of one participant, on the frame clock.
 
-`ParticipantFeatures` takes raw `Signal` chunks of any size and kind (ppg,
+`ParticipantFeatures` takes raw `Signal` chunks of any size and kind (ppg, ecg,
 resp, eeg, eda) and gives `FeatureTrack` frames at k / rate seconds. Chunking
 never changes the result: feeding a whole recording gives bit-identical
 frames and events to feeding it in ragged pieces, because every stage carries
@@ -14,19 +14,27 @@ for those frames, so the others are not held hostage. `pull(now=...)` also
 advances the clock when nothing arrives at all, which is how a silent
 participant fades to quality 0 during a live show.
 
-Features that depend on a bad signal hold their last good value and glide
+Features that depend on a bad signal hold their last output and glide
 toward neutral (the personal baseline, or 0.5 for 0..1 features) with a 5 s
-time constant; `quality` says how much to believe the rest (it drops at once
-on bad signal and recovers over seconds), and `stale` turns 1 when nothing
-at all has arrived for over a second (seen by `pull(now=...)` within 1.5 s).
+time constant, and glide back (2 s) when the signal returns; `quality` says
+how much to believe the rest (it drops at once on bad signal and recovers
+over seconds), and `stale` turns 1 when nothing at all has arrived for over
+a second (seen by `pull(now=...)` within 1.5 s).
 
 Relative features (arousal, relaxation, breath depth) compare each person
-with their own baseline: a running average of their good frames over the
-last ~5 minutes, or, given `calibration=(start, end)`, the average of that
-window alone (e.g. the opening rest scene), kept for the whole show.
+with their own baseline: the median of 2 s block medians of their good
+frames over the last 5 minutes, or, given `calibration=(start, end)`, of
+that window alone (e.g. the opening rest scene), kept for the whole show;
+deviations are measured in the person's own spread (from median absolute
+deviations, see `combine.py`).
 
-Without a respiration belt, breathing is derived from the pulse (see
-`derived.py`); a belt, once it sends data, replaces that.
+Heart features come from an ECG when there is one, else from the PPG.
+Breathing comes from the respiration belt; without one, or when the belt
+stops (flat, silent, slipped) for over 2 s, it is derived from the pulse
+(see `derived.py`), gliding between the two over 3 s.
+
+`ParticipantFeatures` is a group of one (`group.py`): the live show runs the
+same code for everyone at once.
 """
 
 from __future__ import annotations
