@@ -5,9 +5,9 @@ Load: P participants, each EEG 4 ch x 256 Hz, PPG 64 Hz, respiration 25 Hz
 
 - symphony, live: what `symphony live` runs (symphony/live/control.py): one
   `GroupFeatures` for everyone; every participant's signals arrive in 0.1 s
-  chunks and the group is pulled at the control rate (50 Hz, so most pulls
-  only advance the clock). Latency = CPU time from the first push of a
-  round of chunks to the end of the pull that hands out their frames (the
+  chunks (each at the moment its last sample was recorded) and the group is
+  pulled at the control rate (50 Hz, so most pulls only advance the clock).
+  Latency = CPU time from the first push of a round of chunks to the end of the pull that hands out their frames (the
   extractor's own delay beyond each feature's window; filter and window
   delays are in the features' docs);
 - symphony, one extractor per participant (`ParticipantFeatures`, the same
@@ -62,18 +62,19 @@ def bench_live(
     """CPU seconds; CPU time of each round (all chunks of one arrival, pushed and pulled)."""
     group = GroupFeatures(control_rate)
     rounds: list[float] = []
-    per_chunk = max(1, round(chunk * control_rate))
+    due = 0  # next chunk: it covers [due * chunk, (due + 1) * chunk) and arrives at its end
     cpu0 = time.process_time()
-    for step in range(round(seconds * control_rate)):
-        now = (step + 1) / control_rate
+    for step in range(round(seconds * control_rate) + 1):
+        now = step / control_rate
         start = time.process_time()
-        if step % per_chunk == 0:
-            t0 = step / control_rate
+        arrived = False
+        while (due + 1) * chunk <= now + 1e-9:
             for rec in recs:
-                for signal in _chunk(rec, t0, chunk):
+                for signal in _chunk(rec, due * chunk, chunk):
                     group.push(rec.participant, signal)
+            due, arrived = due + 1, True
         group.pull(now)
-        if step % per_chunk == 0:
+        if arrived:
             rounds.append(time.process_time() - start)
     return time.process_time() - cpu0, rounds
 
