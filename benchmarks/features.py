@@ -7,9 +7,10 @@ Load: P participants, each EEG 4 ch x 256 Hz, PPG 64 Hz, respiration 25 Hz
   `GroupFeatures` for everyone; every participant's signals arrive in 0.1 s
   chunks (each at the moment its last sample was recorded) and the group is
   pulled at the control rate (50 Hz, so most pulls only advance the clock).
-  Latency = CPU time from the first push of a round of chunks to the end of the pull that hands out their frames (the
-  extractor's own delay beyond each feature's window; filter and window
-  delays are in the features' docs);
+  Latency = CPU time from the first push of a round of chunks to the end of
+  the pull that hands out their frames (the extractor's own delay beyond
+  each feature's window; filter and window delays are in the features'
+  docs);
 - symphony, one extractor per participant (`ParticipantFeatures`, the same
   code as a group of one, on the first 8 participants): what vectorising
   across participants buys;
