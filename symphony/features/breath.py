@@ -26,13 +26,15 @@ from symphony.features.stream import (
     ABSURD,
     Array,
     BoolArray,
-    EmaBank,
     IntArray,
-    LevelTracker,
-    ema_debias,
+    LevelRows,
+    RowBank,
+    ema,
+    ema_alpha,
+    ema_debias_rows,
     median_small,
-    screen,
-    sos_filter,
+    screen_rows,
+    sos_rows,
 )
 
 _HIGHPASS, _LOWPASS = 0.05, 1.0  # Hz: 3 to 60 breaths per minute
@@ -63,22 +65,14 @@ class _Model:
 
 
 @dataclass
-class BreathState:
-    """Everything needed to continue respiration processing with the next chunk."""
+class BreathRow:
+    """The sequential (turning point) memory of one stream; the rest lives in `BreathBank`."""
 
     fs: float
     start: float
+    delay_f_list: list[float]
+    delay_s_list: list[float]
     n: int = 0
-    sos: Array = field(default_factory=lambda: np.zeros((0, 6)))
-    zi: Array = field(default_factory=lambda: np.zeros((0, 2)))
-    delay_f_list: list[float] = field(default_factory=list)
-    delay_s_list: list[float] = field(default_factory=list)
-    last_raw: Array = field(default_factory=lambda: np.zeros(1))
-    run_value: Array = field(default_factory=lambda: np.array(np.nan))
-    run: IntArray = field(default_factory=lambda: np.array(0))
-    last_bad: int = -(10**9)
-    emas: EmaBank | None = None
-    level: LevelTracker | None = None
     rising: bool = True
     ext_value: float = 0.0
     ext_n: int = 0
@@ -87,36 +81,116 @@ class BreathState:
     last_turn_n: int = -(10**9)
 
 
-def new_breath_state(fs: float, start: float, first: Array) -> BreathState:
-    """Fresh state for a belt at `fs` Hz whose first valid sample `first` is at `start` s."""
-    x0 = float(np.ravel(first)[0])
-    hp = butter(1, _HIGHPASS, btype="highpass", fs=fs, output="sos")
-    lp = butter(2, _LOWPASS, btype="lowpass", fs=fs, output="sos")
-    sos = np.vstack([hp, lp])
-    zi = np.asarray(sosfilt_zi(sos)) * x0
-    freqs = np.geomspace(0.03, 1.0, 64)
-    _, h = freqz(*_ba(sos), worN=freqs, fs=fs)
-    phase = np.unwrap(np.angle(h))
-    delay = -phase / (2.0 * np.pi * freqs)  # phase delay: how late a sinusoid's extremum is
-    emas = EmaBank(fs, {"short": _SHORT, "q": 2.0})
-    level = LevelTracker(
-        block=max(1, round(_BLOCK * fs)),
-        alpha=_BLOCK / _LEVEL_TAU,
-        up=_LOG_RATIO_HIGH,
-        down=_LOG_RATIO_LOW,
-        relearn=int(np.ceil(_RELEARN / _BLOCK)),
-    )
-    return BreathState(
-        fs=fs,
-        start=start,
-        sos=sos,
-        zi=zi,
-        delay_f_list=freqs.tolist(),
-        delay_s_list=delay.tolist(),
-        last_raw=np.array([x0]),
-        emas=emas,
-        level=level,
-    )
+class BreathBank:
+    """Breath rate, phase and depth for many respiration streams of one rate, as rows."""
+
+    names: tuple[str, ...] = ("breath_rate", "breath_phase", "breath_amp", "q_resp")
+
+    def __init__(self, fs: float) -> None:
+        self.fs = fs = float(fs)
+        hp = butter(1, _HIGHPASS, btype="highpass", fs=fs, output="sos")
+        lp = butter(2, _LOWPASS, btype="lowpass", fs=fs, output="sos")
+        self.sos = np.ascontiguousarray(np.vstack([hp, lp]), dtype=np.float64)
+        self.zi0 = np.asarray(sosfilt_zi(self.sos))
+        freqs = np.geomspace(0.03, 1.0, 64)
+        _, h = freqz(*_ba(self.sos), worN=freqs, fs=fs)
+        phase = np.unwrap(np.angle(h))
+        # Phase delay: how late a sinusoid's extremum is.
+        self.delay_f = freqs.tolist()
+        self.delay_s = (-phase / (2.0 * np.pi * freqs)).tolist()
+        self.a_short, self.a_q = ema_alpha(_SHORT, fs), ema_alpha(2.0, fs)
+        self.bank = RowBank(
+            {
+                "n": ((), 0, np.int64),
+                "zi": ((self.sos.shape[0], 2), 0.0, np.float64),
+                "last_raw": ((1,), 0.0, np.float64),
+                "run_value": ((), np.nan, np.float64),
+                "run": ((), 0, np.int64),
+                "last_bad": ((), -(10**9), np.int64),
+                "short": ((1,), 0.0, np.float64),
+                "q": ((1,), 0.0, np.float64),
+            }
+        )
+        self.rows: list[BreathRow] = []
+        self.levels = LevelRows(
+            block=max(1, round(_BLOCK * self.fs)),
+            alpha=_BLOCK / _LEVEL_TAU,
+            up=_LOG_RATIO_HIGH,
+            down=_LOG_RATIO_LOW,
+            relearn=int(np.ceil(_RELEARN / _BLOCK)),
+        )
+
+    def _fresh_row(self, start: float) -> BreathRow:
+        return BreathRow(self.fs, start, self.delay_f, self.delay_s)
+
+    def add_row(self) -> int:
+        self.rows.append(self._fresh_row(0.0))
+        self.levels.add_row()
+        return self.bank.add_row()
+
+    def start_row(self, row: int, start: float, first: Array) -> None:
+        """(Re)start `row` at time `start`, its filter settled at the first valid sample."""
+        x0 = float(np.ravel(first)[0])
+        self.bank.reset_row(row)
+        self.bank.state["zi"][row] = self.zi0 * x0
+        self.bank.state["last_raw"][row] = x0
+        self.rows[row] = self._fresh_row(start)
+        self.levels.reset_row(row)
+
+    def process(self, rows: IntArray, x: Array) -> tuple[dict[str, Array], list[Array]]:
+        """Consume chunks `x` (len(rows), m); per-sample rate, phase, depth and quality."""
+        fs, m = self.fs, x.shape[-1]
+        st = self.bank.gather(rows)
+        n0 = st["n"]
+        valid: BoolArray = np.isfinite(x) & (np.abs(x) < ABSURD)
+        filled, signal_ok, last_bad = screen_rows(n0, x, valid, _FLAT_RUN * fs, st)
+        y, st["zi"] = sos_rows(self.sos, filled, st["zi"])
+        lp = np.log(y * y + _LOG_FLOOR)
+        ref = self.levels.update(rows, lp, signal_ok)
+        short, st["short"] = ema(lp, self.a_short, st["short"])
+        short = short / ema_debias_rows(n0, m, self.a_short)
+        with np.errstate(invalid="ignore"):
+            dev = short - ref
+        amp_ok = (dev < _LOG_RATIO_HIGH) & (dev > _LOG_RATIO_LOW)
+        hyst = np.where(np.isfinite(ref), _HYSTERESIS * np.exp(0.5 * ref), np.inf)
+        idx = n0[:, None] + np.arange(m)
+        seqs = [self.rows[r] for r in rows.tolist()]
+        models = np.array([_row_of(row.model) for row in seqs])
+        table = np.repeat(models[:, None, :], m, axis=1)
+        turn_n = np.repeat(
+            np.array([row.last_turn_n for row in seqs], dtype=np.float64)[:, None], m, axis=1
+        )
+        starts = np.array([row.start for row in seqs])
+        good_turn = signal_ok & amp_ok
+        quiet = _quiet_rows(seqs, y, hyst, n0)
+        for i, row in enumerate(seqs):
+            if quiet[i]:
+                row.n += m  # no turning point in this chunk: extremes already updated
+                continue
+            model0, last_turn0 = row.model, row.last_turn_n
+            snaps = _turning_points(row, y[i], hyst[i], good_turn[i])
+            row.n += m
+            if not snaps:
+                continue
+            at = np.array([s[0] for s in snaps], dtype=np.int64)
+            pos = np.searchsorted(at, idx[i], side="right")
+            table[i] = np.asarray([_row_of(model0)] + [_row_of(s[1]) for s in snaps])[pos]
+            turn_n[i] = np.array([last_turn0, *at.tolist()], dtype=np.float64)[pos]
+        rate, phase, depth = _evaluate(table, starts[:, None] + idx / fs)
+
+        settled = (idx - last_bad) >= _SETTLE * fs
+        ok = (signal_ok & settled & amp_ok).astype(np.float64)
+        q, st["q"] = ema(ok, self.a_q, st["q"])
+        q = q / ema_debias_rows(n0, m, self.a_q)
+        since_turn = (idx - turn_n) / fs
+        period = np.where(np.isfinite(rate), 60.0 / np.where(rate > 0, rate, 1.0), _MAX_PERIOD)
+        fresh = since_turn < np.minimum(1.5 * period, _MAX_PERIOD)
+        # Fast attack, slow release: 0 at once on bad signal, then back up at the EMA's pace.
+        quality = np.where(fresh & (ok > 0), q, 0.0)
+        st["n"] = n0 + m
+        self.bank.scatter(rows, st)
+        values = {"breath_rate": rate, "breath_phase": phase, "breath_amp": depth}
+        return {**values, "q_resp": quality}, []
 
 
 def _ba(sos: Array) -> tuple[Array, Array]:
@@ -126,54 +200,36 @@ def _ba(sos: Array) -> tuple[Array, Array]:
     return b, a
 
 
-@dataclass
-class BreathChunk:
-    """Per-sample outputs for one chunk."""
-
-    rate: Array  # breaths/min
-    phase: Array  # 0..1
-    depth: Array  # belt units, peak to trough
-    quality: Array
+_NO_MODEL = (0.0, np.nan, np.nan, np.nan, np.nan)
 
 
-def process_breath(state: BreathState, x: Array) -> BreathChunk:
-    """Consume one chunk of raw respiration; `state` is updated in place."""
-    fs, n0, m = state.fs, state.n, x.size
-    assert state.emas is not None
-    valid: BoolArray = np.isfinite(x) & (np.abs(x) < ABSURD)
-    filled, signal_ok, last_bad = screen(state, x, valid, _FLAT_RUN * fs)
-    y, state.zi = sos_filter(state.sos, filled, state.zi)
-    lp = np.log(y * y + _LOG_FLOOR)
-    assert state.level is not None
-    ref = state.level.update(lp, signal_ok)
-    short = state.emas.run("short", lp) / ema_debias(n0 + m, m, state.emas.alpha("short"))
-    with np.errstate(invalid="ignore"):
-        dev = short - ref
-    amp_ok = (dev < _LOG_RATIO_HIGH) & (dev > _LOG_RATIO_LOW)
-    hyst = np.where(np.isfinite(ref), _HYSTERESIS * np.exp(0.5 * ref), np.inf)
+def _row_of(m: _Model | None) -> tuple[float, float, float, float, float]:
+    return (m.kind, m.anchor, m.period, m.inhale, m.depth) if m else _NO_MODEL
 
-    model0, last_turn0 = state.model, state.last_turn_n
-    snaps = _turning_points(state, y, hyst, signal_ok & amp_ok)
-    idx = np.arange(n0, n0 + m)
-    pos = np.searchsorted(np.array([s[0] for s in snaps], dtype=np.int64), idx, side="right") - 1
-    models = [model0] + [s[1] for s in snaps]
-    turn_n = np.array([last_turn0] + [s[0] for s in snaps], dtype=np.float64)
-    rate, phase, depth = _evaluate(models, pos + 1, state.start + idx / fs)
-    state.n = n0 + m
 
-    settled = (idx - last_bad) >= _SETTLE * fs
-    ok = (signal_ok & settled & amp_ok).astype(np.float64)
-    q = state.emas.run("q", ok) / ema_debias(n0 + m, m, state.emas.alpha("q"))
-    since_turn = (idx - turn_n[pos + 1]) / fs
-    period = np.where(np.isfinite(rate), 60.0 / np.where(rate > 0, rate, 1.0), _MAX_PERIOD)
-    fresh = since_turn < np.minimum(1.5 * period, _MAX_PERIOD)
-    # Fast attack, slow release: 0 at once on bad signal, then back up at the EMA's pace.
-    quality = np.where(fresh & (ok > 0), q, 0.0)
-    return BreathChunk(rate=rate, phase=phase, depth=depth, quality=quality)
+def _quiet_rows(seqs: list[BreathRow], y: Array, hyst: Array, n0: IntArray) -> BoolArray:
+    """Rows whose chunk holds no turning point; their running extremes are updated here.
+
+    The same decision as `_turning_points`, for all rows at once: with the
+    signal mirrored on falling rows, a turn is a sample below the running
+    maximum by more than the hysteresis. Rows with a turn are left alone
+    (the sequential loop handles them).
+    """
+    sign = np.array([1.0 if row.rising else -1.0 for row in seqs])
+    ext = np.array([row.ext_value for row in seqs]) * sign
+    z = y * sign[:, None]
+    before = np.maximum.accumulate(np.concatenate((ext[:, None], z[:, :-1]), axis=1), axis=1)
+    quiet: BoolArray = ~(z < before - hyst).any(axis=1)
+    top = z.max(axis=1)
+    where = z.argmax(axis=1)
+    for i in np.flatnonzero(quiet & (top > ext)).tolist():
+        row = seqs[i]
+        row.ext_value, row.ext_n = float(y[i, where[i]]), int(n0[i] + where[i])
+    return quiet
 
 
 def _turning_points(
-    state: BreathState, y: Array, hyst: Array, ok: BoolArray
+    state: BreathRow, y: Array, hyst: Array, ok: BoolArray
 ) -> list[tuple[int, _Model]]:
     """Run the hysteresis over the chunk; return (confirming sample, new model) per turn.
 
@@ -207,7 +263,7 @@ def _turning_points(
     return snaps
 
 
-def _accept_turn(state: BreathState, kind: int, n: int, value: float) -> bool:
+def _accept_turn(state: BreathRow, kind: int, n: int, value: float) -> bool:
     """Record a turning point; update the model once a full cycle has been seen."""
     fs = state.fs
     prev = state.model
@@ -240,7 +296,7 @@ def _accept_turn(state: BreathState, kind: int, n: int, value: float) -> bool:
     return True
 
 
-def _phase_delay(state: BreathState, freq: float) -> float:
+def _phase_delay(state: BreathRow, freq: float) -> float:
     """The band-pass filter's phase delay (s) at `freq`, from the table (plain floats)."""
     f, d = state.delay_f_list, state.delay_s_list
     if freq <= f[0]:
@@ -252,15 +308,9 @@ def _phase_delay(state: BreathState, freq: float) -> float:
     return d[i - 1] + u * (d[i] - d[i - 1])
 
 
-def _evaluate(models: list[_Model | None], which: IntArray, t: Array) -> tuple[Array, Array, Array]:
-    """Rate, phase and depth at times `t`, each from the model `models[which[i]]`."""
-    nan = np.nan
-    rows = [
-        (m.kind, m.anchor, m.period, m.inhale, m.depth) if m else (0, nan, nan, nan, nan)
-        for m in models
-    ]
-    table = np.asarray(rows, dtype=np.float64)[which]
-    kind, anchor, period, inhale, depth = table.T
+def _evaluate(table: Array, t: Array) -> tuple[Array, Array, Array]:
+    """Rate, phase and depth at times `t` from each sample's model row (kind, anchor, ...)."""
+    kind, anchor, period, inhale, depth = np.moveaxis(table, -1, 0)
     elapsed = (t - anchor) / period
     on_inhale = np.minimum(elapsed, inhale - _HOLD)
     on_exhale = np.minimum(inhale + elapsed, 1.0 - _HOLD)

@@ -16,56 +16,66 @@ from the belt processor's own amplitude and regularity checks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 from scipy.signal import butter, sosfilt_zi
 
-from symphony.features.stream import ABSURD, Array, hold_invalid, sos_filter
+from symphony.features.stream import ABSURD, Array, IntArray, RowBank, hold_invalid, sos_rows
 
 _BAND = (0.07, 0.45)  # Hz: breathing 4-27/min; drops the pulse (>= 45 bpm = 0.75 Hz) ...
 _ORDER = 6  # ... and the slow baseline wander of the sensor's contact, both steeply
 _TARGET_RATE = 10.0  # Hz after decimation: ample for breathing, cheap for the belt processor
 
 
-@dataclass
-class RiivState:
-    """Filter state and sample counter of one PPG stream's derived respiration."""
+class RiivBank:
+    """Pulse-derived respiration for many PPG streams of one rate, as rows."""
 
-    fs: float
-    step: int  # keep every step-th sample
-    sos: Array
-    zi: Array
-    last: Array = field(default_factory=lambda: np.zeros(1))
-    n: int = 0
+    def __init__(self, fs: float) -> None:
+        self.fs = fs = float(fs)
+        self.step = max(1, round(fs / _TARGET_RATE))
+        band = (_BAND[0], min(_BAND[1], 0.4 * fs))
+        self.sos = np.ascontiguousarray(
+            butter(_ORDER, band, btype="bandpass", fs=fs, output="sos"), dtype=np.float64
+        )
+        self.zi0 = np.asarray(sosfilt_zi(self.sos))
+        self.bank = RowBank(
+            {
+                "n": ((), 0, np.int64),
+                "zi": ((self.sos.shape[0], 2), 0.0, np.float64),
+                "last": ((1,), 0.0, np.float64),
+            }
+        )
 
     @property
     def rate(self) -> float:
+        """Samples per second of the derived respiration."""
         return self.fs / self.step
 
+    def add_row(self) -> int:
+        return self.bank.add_row()
 
-def new_riiv_state(fs: float, first: float) -> RiivState:
-    """Fresh state for PPG at `fs` Hz, the filter settled at the first valid sample."""
-    step = max(1, round(fs / _TARGET_RATE))
-    band = (_BAND[0], min(_BAND[1], 0.4 * fs))
-    sos = np.asarray(butter(_ORDER, band, btype="bandpass", fs=fs, output="sos"))
-    zi = np.asarray(sosfilt_zi(sos)) * first
-    return RiivState(fs, step, sos, zi, np.array([first]))
+    def start_row(self, row: int, first: float) -> None:
+        """(Re)start `row`, the filter settled at the first valid sample."""
+        self.bank.reset_row(row)
+        self.bank.state["zi"][row] = self.zi0 * first
+        self.bank.state["last"][row] = first
 
+    def process(self, rows: IntArray, x: Array) -> list[tuple[int, Array]]:
+        """Derived respiration samples of raw PPG chunks (len(rows), m), per row.
 
-def process_riiv(state: RiivState, x: Array) -> tuple[int, Array]:
-    """Derived respiration samples of one raw PPG chunk, and the global index of the first.
-
-    The returned samples sit at global PPG indices first, first + step, ...;
-    bad input samples give NaN there, which the belt processor treats as a
-    gap (quality 0, values held).
-    """
-    n0, m = state.n, x.size
-    valid = np.isfinite(x) & (np.abs(x) < ABSURD)
-    filled, state.last = hold_invalid(x, valid, state.last)
-    y, state.zi = sos_filter(state.sos, filled, state.zi)
-    state.n = n0 + m
-    first = -n0 % state.step  # local index of the first multiple of step
-    keep = np.arange(first, m, state.step)
-    out: Array = np.where(valid[keep], y[keep], np.nan)
-    return n0 + first, out
+        Row i's samples sit at its global PPG indices first, first + step, ...
+        (returned with them); bad input samples give NaN there, which the belt
+        processor treats as a gap (quality 0, values held).
+        """
+        m = x.shape[-1]
+        st = self.bank.gather(rows)
+        n0 = st["n"]
+        valid = np.isfinite(x) & (np.abs(x) < ABSURD)
+        filled, st["last"] = hold_invalid(x, valid, st["last"])
+        y, st["zi"] = sos_rows(self.sos, filled, st["zi"])
+        st["n"] = n0 + m
+        self.bank.scatter(rows, st)
+        out: list[tuple[int, Array]] = []
+        for i, first in enumerate((-n0 % self.step).tolist()):
+            keep = np.arange(first, m, self.step)
+            out.append((int(n0[i]) + first, np.where(valid[i, keep], y[i, keep], np.nan)))
+        return out

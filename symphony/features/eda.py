@@ -11,8 +11,6 @@ them nor needs a sequential loop.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 from scipy.signal import butter, sosfilt_zi
 
@@ -20,11 +18,13 @@ from symphony.features.stream import (
     ABSURD,
     Array,
     BoolArray,
-    EmaBank,
     IntArray,
-    ema_debias,
-    screen,
-    sos_filter,
+    RowBank,
+    ema,
+    ema_alpha,
+    ema_debias_rows,
+    screen_rows,
+    sos_rows,
 )
 
 _RANGE_US = (0.05, 100.0)  # outside: no skin contact, or a short circuit
@@ -33,73 +33,75 @@ _SETTLE = 1.0  # s after bad samples before values are trusted again
 _LEVEL_TAU, _ACTIVITY_TAU = 4.0, 20.0
 
 
-@dataclass
-class EdaState:
-    """Everything needed to continue EDA processing with the next chunk."""
+class EdaBank:
+    """Skin conductance level and activity for many EDA streams of one rate, as rows."""
 
-    fs: float
-    n: int = 0
-    sos: Array = field(default_factory=lambda: np.zeros((0, 6)))
-    zi: Array = field(default_factory=lambda: np.zeros((0, 2)))
-    y_prev: float = 0.0
-    last_raw: Array = field(default_factory=lambda: np.zeros(1))
-    run_value: Array = field(default_factory=lambda: np.array(np.nan))
-    run: IntArray = field(default_factory=lambda: np.array(0))
-    last_bad: int = -(10**9)
-    emas: EmaBank | None = None
+    names: tuple[str, ...] = ("eda_level", "eda_activity", "q_eda")
 
+    def __init__(self, fs: float) -> None:
+        self.fs = fs = float(fs)
+        self.sos = np.ascontiguousarray(
+            butter(2, min(1.0, 0.4 * fs), btype="lowpass", fs=fs, output="sos")
+        )
+        self.zi0 = np.asarray(sosfilt_zi(self.sos))
+        self.a_level, self.a_act = ema_alpha(_LEVEL_TAU, fs), ema_alpha(_ACTIVITY_TAU, fs)
+        self.a_q = ema_alpha(2.0, fs)
+        self.bank = RowBank(
+            {
+                "n": ((), 0, np.int64),
+                "zi": ((self.sos.shape[0], 2), 0.0, np.float64),
+                "y_prev": ((1,), 0.0, np.float64),
+                "last_raw": ((1,), 0.0, np.float64),
+                "run_value": ((), np.nan, np.float64),
+                "run": ((), 0, np.int64),
+                "last_bad": ((), -(10**9), np.int64),
+                "smooth": ((4, 1), 0.0, np.float64),  # level, level weight, activity, its weight
+                "q": ((1,), 0.0, np.float64),
+            }
+        )
 
-def new_eda_state(fs: float, first: Array) -> EdaState:
-    """Fresh state at `fs` Hz; the smoothing filter starts settled at sample `first`."""
-    x0 = float(np.ravel(first)[0])
-    sos = np.asarray(butter(2, min(1.0, 0.4 * fs), btype="lowpass", fs=fs, output="sos"))
-    emas = EmaBank(
-        fs,
-        {
-            "level": _LEVEL_TAU,
-            "level_w": _LEVEL_TAU,
-            "act": _ACTIVITY_TAU,
-            "act_w": _ACTIVITY_TAU,
-            "q": 2.0,
-        },
-    )
-    zi = np.asarray(sosfilt_zi(sos)) * x0
-    return EdaState(fs=fs, sos=sos, zi=zi, y_prev=x0, last_raw=np.array([x0]), emas=emas)
+    def add_row(self) -> int:
+        return self.bank.add_row()
 
+    def start_row(self, row: int, start: float, first: Array) -> None:
+        """(Re)start `row`; the smoothing filter starts settled at the first sample."""
+        x0 = float(np.ravel(first)[0])
+        self.bank.reset_row(row)
+        self.bank.state["zi"][row] = self.zi0 * x0
+        self.bank.state["y_prev"][row] = x0
+        self.bank.state["last_raw"][row] = x0
 
-@dataclass
-class EdaChunk:
-    """Per-sample level (uS), activity (uS/min, >= 0) and quality (0..1)."""
-
-    level: Array
-    activity: Array
-    quality: Array
-
-
-def process_eda(state: EdaState, x: Array) -> EdaChunk:
-    """Consume one chunk of skin conductance in microsiemens; `state` is updated."""
-    fs, n0, m = state.fs, state.n, x.size
-    assert state.emas is not None
-    valid: BoolArray = (
-        np.isfinite(x) & (x > _RANGE_US[0]) & (x < _RANGE_US[1]) & (np.abs(x) < ABSURD)
-    )
-    filled, signal_ok, last_bad = screen(state, x, valid, _FLAT_RUN * fs)
-    ok = signal_ok & ((np.arange(n0, n0 + m) - last_bad) >= _SETTLE * fs)
-    w = ok.astype(np.float64)
-    y, state.zi = sos_filter(state.sos, filled, state.zi)
-    rise = np.maximum(np.diff(y, prepend=state.y_prev), 0.0) * fs * 60.0
-    state.y_prev = float(y[-1]) if m else state.y_prev
-    e = state.emas
-    with np.errstate(invalid="ignore", divide="ignore"):
-        level = e.run("level", y * w) / e.run("level_w", w)
-        act_w = e.run("act_w", w)
-        activity = e.run("act", rise * w) / act_w
-    quality = np.clip(e.run("q", w) / ema_debias(n0 + m, m, e.alpha("q")), 0.0, 1.0)
-    quality = np.where(ok, quality, 0.0)  # fast attack, slow release
-    state.n = n0 + m
-    good = act_w > 1e-3
-    return EdaChunk(
-        level=np.where(good, level, np.nan),
-        activity=np.where(good, activity, np.nan),
-        quality=quality,
-    )
+    def process(self, rows: IntArray, x: Array) -> tuple[dict[str, Array], list[Array]]:
+        """Consume chunks of skin conductance in microsiemens (len(rows), m)."""
+        fs, m = self.fs, x.shape[-1]
+        st = self.bank.gather(rows)
+        n0 = st["n"]
+        valid: BoolArray = (
+            np.isfinite(x) & (x > _RANGE_US[0]) & (x < _RANGE_US[1]) & (np.abs(x) < ABSURD)
+        )
+        filled, signal_ok, last_bad = screen_rows(n0, x, valid, _FLAT_RUN * fs, st)
+        ok = signal_ok & ((n0[:, None] + np.arange(m) - last_bad) >= _SETTLE * fs)
+        w = ok.astype(np.float64)
+        y, st["zi"] = sos_rows(self.sos, filled, st["zi"])
+        rise = np.maximum(np.diff(y, prepend=st["y_prev"], axis=-1), 0.0) * fs * 60.0
+        if m:
+            st["y_prev"] = y[:, -1:].copy()
+        sm = st["smooth"]
+        level, sm[:, 0] = ema(y * w, self.a_level, sm[:, 0])
+        level_w, sm[:, 1] = ema(w, self.a_level, sm[:, 1])
+        act, sm[:, 2] = ema(rise * w, self.a_act, sm[:, 2])
+        act_w, sm[:, 3] = ema(w, self.a_act, sm[:, 3])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            level = level / level_w
+            activity = act / act_w
+        q, st["q"] = ema(w, self.a_q, st["q"])
+        quality = np.clip(q / ema_debias_rows(n0, m, self.a_q), 0.0, 1.0)
+        quality = np.where(ok, quality, 0.0)  # fast attack, slow release
+        st["n"] = n0 + m
+        self.bank.scatter(rows, st)
+        good = act_w > 1e-3
+        values = {
+            "eda_level": np.where(good, level, np.nan),
+            "eda_activity": np.where(good, activity, np.nan),
+        }
+        return {**values, "q_eda": quality}, []

@@ -13,8 +13,6 @@ feature that changes over tens of seconds anyway.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 from scipy.signal import butter, sosfilt_zi
 
@@ -22,13 +20,15 @@ from symphony.features.stream import (
     ABSURD,
     Array,
     BoolArray,
-    EmaBank,
     IntArray,
-    ema_debias,
+    RowBank,
+    ema,
+    ema_alpha,
+    ema_debias_rows,
     hold_invalid,
-    last_index,
+    last_index_rows,
     repeat_runs,
-    sos_filter,
+    sos_rows,
 )
 
 BANDS = {"theta": (4.0, 8.0), "alpha": (8.0, 13.0), "beta": (13.0, 30.0)}
@@ -40,94 +40,99 @@ _SMOOTH = 2.0  # s: band power averaging
 _MIN_CLEAN = 0.1  # share of recent channel-samples that must be clean for a ratio
 
 
-@dataclass
-class EegState:
-    """Everything needed to continue EEG processing with the next chunk."""
+class EegBank:
+    """Relaxation band balance for many EEG streams of one rate and channel count, as rows."""
 
-    fs: float
-    channels: int
-    n: int = 0
-    hp: Array = field(default_factory=lambda: np.zeros((0, 6)))
-    hp_zi: Array = field(default_factory=lambda: np.zeros(0))
-    band_sos: dict[str, Array] = field(default_factory=dict)
-    band_zi: dict[str, Array] = field(default_factory=dict)
-    last_raw: Array = field(default_factory=lambda: np.zeros((0, 1)))
-    run_value: Array = field(default_factory=lambda: np.zeros(0))
-    run: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    last_artifact: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    delay_line: Array = field(default_factory=lambda: np.zeros((0, 0, 0)))
-    emas: EmaBank | None = None
+    names: tuple[str, ...] = ("eeg_ratio", "q_eeg")
 
+    def __init__(self, fs: float, channels: int) -> None:
+        self.fs, self.channels = fs, c = float(fs), int(channels)
+        self.hp = np.ascontiguousarray(butter(2, 1.0, btype="highpass", fs=fs, output="sos"))
+        self.band_sos = {
+            name: np.ascontiguousarray(butter(2, band, btype="bandpass", fs=fs, output="sos"))
+            for name, band in BANDS.items()
+        }
+        self.zi0 = {name: np.asarray(sosfilt_zi(sos)) for name, sos in self.band_sos.items()}
+        self.zi0["hp"] = np.asarray(sosfilt_zi(self.hp))
+        self.delay = round(_AFTER * fs)
+        self.a_smooth, self.a_flat = ema_alpha(_SMOOTH, fs), ema_alpha(1.0, fs)
+        fields: dict[str, tuple[tuple[int, ...], float, type]] = {
+            "n": ((), 0, np.int64),
+            "hp_zi": ((c, self.hp.shape[0], 2), 0.0, np.float64),
+            "last_raw": ((c, 1), 0.0, np.float64),
+            "run_value": ((c,), np.nan, np.float64),
+            "run": ((c,), 0, np.int64),
+            "last_artifact": ((c,), -(10**9), np.int64),
+            "delay_line": ((len(BANDS), c, self.delay), 0.0, np.float64),
+            "flat": ((c, 1), 0.0, np.float64),
+            "w": ((1,), 0.0, np.float64),
+        }
+        for name, sos in self.band_sos.items():
+            fields[f"zi_{name}"] = ((c, sos.shape[0], 2), 0.0, np.float64)
+            fields[f"p_{name}"] = ((1,), 0.0, np.float64)
+        self.bank = RowBank(fields)
 
-def new_eeg_state(fs: float, first: Array) -> EegState:
-    """Fresh state for `first.size` channels at `fs` Hz; filters start settled at `first`."""
-    x0 = np.where(np.isfinite(first) & (np.abs(first) < ABSURD), first, 0.0).reshape(-1, 1)
-    c = x0.shape[0]
-    hp = np.asarray(butter(2, 1.0, btype="highpass", fs=fs, output="sos"))
-    hp_zi = np.asarray(sosfilt_zi(hp))[:, None, :] * x0[None, :, :]
-    band_sos, band_zi = {}, {}
-    for name, band in BANDS.items():
-        sos = np.asarray(butter(2, band, btype="bandpass", fs=fs, output="sos"))
-        band_sos[name] = sos
-        band_zi[name] = np.asarray(sosfilt_zi(sos))[:, None, :] * x0[None, :, :]
-    delay = round(_AFTER * fs)
-    return EegState(
-        fs=fs,
-        channels=c,
-        hp=hp,
-        hp_zi=hp_zi,
-        band_sos=band_sos,
-        band_zi=band_zi,
-        last_raw=x0,
-        last_artifact=np.full(c, -(10**9), dtype=np.int64),
-        run_value=np.full(c, np.nan),
-        run=np.zeros(c, dtype=np.int64),
-        delay_line=np.zeros((len(BANDS), c, delay)),
-        emas=EmaBank(fs, {**{b: _SMOOTH for b in BANDS}, "w": _SMOOTH, "flat": 1.0}),
-    )
+    def add_row(self) -> int:
+        return self.bank.add_row()
 
+    def start_row(self, row: int, start: float, first: Array) -> None:
+        """(Re)start `row`; its filters start settled at the first sample `first` (channels,)."""
+        x0 = np.where(np.isfinite(first) & (np.abs(first) < ABSURD), first, 0.0).reshape(-1)
+        self.bank.reset_row(row)
+        state = self.bank.state
+        state["hp_zi"][row] = self.zi0["hp"][None] * x0[:, None, None]
+        for name in self.band_sos:
+            state[f"zi_{name}"][row] = self.zi0[name][None] * x0[:, None, None]
+        state["last_raw"][row] = x0[:, None]
 
-@dataclass
-class EegChunk:
-    """Per-sample outputs: log((theta + alpha) / beta) and a 0..1 quality."""
-
-    ratio: Array
-    quality: Array
-
-
-def process_eeg(state: EegState, x: Array) -> EegChunk:
-    """Consume a (channels, samples) chunk of EEG in microvolts; `state` is updated."""
-    fs, n0, m = state.fs, state.n, x.shape[-1]
-    assert state.emas is not None
-    valid: BoolArray = np.isfinite(x) & (np.abs(x) < ABSURD)
-    filled, state.last_raw = hold_invalid(x, valid, state.last_raw)
-    hp, state.hp_zi = sos_filter(state.hp, filled, state.hp_zi)
-    runs, state.run_value, state.run = repeat_runs(filled, state.run_value, state.run)
-    # Flat: identical samples (railed, unplugged) or no microvolt of activity at all.
-    flat = (runs >= _FLAT_RUN * fs) | (state.emas.run("flat", hp * hp) < _FLAT_UV2)
-    artifact = ~valid | (np.abs(hp) > _ARTIFACT_UV) | flat
-    last_art = np.empty((state.channels, m), dtype=np.int64)
-    for ch in range(state.channels):
-        last_art[ch] = last_index(artifact[ch], n0, int(state.last_artifact[ch]))
-    if m:
-        state.last_artifact = last_art[:, -1].copy()
-    d = state.delay_line.shape[-1]
-    # The power at sample n - d is used at sample n, when the signal after it is known too.
-    clean = (np.arange(n0, n0 + m) - last_art) > round((_BEFORE + _AFTER) * fs)
-    w = clean.astype(np.float64)
-    # Smoothing is linear, so sum over channels first and smooth once per band.
-    powers = []
-    for i, name in enumerate(BANDS):
-        y, state.band_zi[name] = sos_filter(state.band_sos[name], filled, state.band_zi[name])
-        delayed = np.concatenate((state.delay_line[i], y * y), axis=-1)
-        state.delay_line[i] = delayed[:, delayed.shape[-1] - d :]
-        powers.append(state.emas.run(name, (delayed[:, :m] * w).sum(axis=0)))
-    weight = state.emas.run("w", w.mean(axis=0))
-    quality = np.clip(weight / ema_debias(n0 + m, m, state.emas.alpha("w")), 0.0, 1.0)
-    # Fast attack: never more than the share of channels clean right now.
-    quality = np.minimum(quality, w.mean(axis=0))
-    state.n = n0 + m
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.log(powers[0] + powers[1]) - np.log(powers[2])
-    ratio = np.where((quality >= _MIN_CLEAN) & np.isfinite(ratio), ratio, np.nan)
-    return EegChunk(ratio=ratio, quality=quality)
+    def process(self, rows: IntArray, x: Array) -> tuple[dict[str, Array], list[Array]]:
+        """Consume (len(rows), channels, m) microvolts; per-sample ratio and quality."""
+        fs, c, m, r = self.fs, self.channels, x.shape[-1], len(rows)
+        st = self.bank.gather(rows)
+        n0 = st["n"]
+        flat_x = x.reshape(r * c, m)
+        valid: BoolArray = np.isfinite(flat_x) & (np.abs(flat_x) < ABSURD)
+        filled, last_raw = hold_invalid(flat_x, valid, st["last_raw"].reshape(r * c, 1))
+        st["last_raw"] = last_raw.reshape(r, c, 1)
+        hp, hp_zi = sos_rows(self.hp, filled, st["hp_zi"].reshape(r * c, -1, 2))
+        st["hp_zi"] = hp_zi.reshape(r, c, -1, 2)
+        runs, run_value, run = repeat_runs(
+            filled, st["run_value"].reshape(r * c), st["run"].reshape(r * c)
+        )
+        st["run_value"], st["run"] = run_value.reshape(r, c), run.reshape(r, c)
+        # Flat: identical samples (railed, unplugged) or no microvolt of activity at all.
+        flat_power, flat_zi = ema(hp * hp, self.a_flat, st["flat"].reshape(r * c, 1))
+        st["flat"] = flat_zi.reshape(r, c, 1)
+        flat = (runs >= _FLAT_RUN * fs) | (flat_power < _FLAT_UV2)
+        artifact = ~valid | (np.abs(hp) > _ARTIFACT_UV) | flat
+        n0c = np.repeat(n0, c)
+        last_art = last_index_rows(artifact, n0c, st["last_artifact"].reshape(r * c))
+        if m:
+            st["last_artifact"] = last_art[:, -1].reshape(r, c).copy()
+        d = self.delay
+        # The power at sample n - d is used at sample n, when the signal after it is known too.
+        clean = (n0c[:, None] + np.arange(m) - last_art) > round((_BEFORE + _AFTER) * fs)
+        w = clean.astype(np.float64).reshape(r, c, m)
+        # Smoothing is linear, so sum over channels first and smooth once per band.
+        powers = []
+        for i, (name, sos) in enumerate(self.band_sos.items()):
+            zi = st[f"zi_{name}"].reshape(r * c, -1, 2)
+            y, zi = sos_rows(sos, filled, zi)
+            st[f"zi_{name}"] = zi.reshape(r, c, -1, 2)
+            delayed = np.concatenate((st["delay_line"][:, i], (y * y).reshape(r, c, m)), axis=-1)
+            st["delay_line"][:, i] = delayed[..., delayed.shape[-1] - d :]
+            power, st[f"p_{name}"] = ema(
+                (delayed[..., :m] * w).sum(axis=1), self.a_smooth, st[f"p_{name}"]
+            )
+            powers.append(power)
+        share = w.mean(axis=1)
+        weight, st["w"] = ema(share, self.a_smooth, st["w"])
+        quality = np.clip(weight / ema_debias_rows(n0, m, self.a_smooth), 0.0, 1.0)
+        # Fast attack: never more than the share of channels clean right now.
+        quality = np.minimum(quality, share)
+        st["n"] = n0 + m
+        self.bank.scatter(rows, st)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.log(powers[0] + powers[1]) - np.log(powers[2])
+        ratio = np.where((quality >= _MIN_CLEAN) & np.isfinite(ratio), ratio, np.nan)
+        return {"eeg_ratio": ratio, "q_eeg": quality}, []

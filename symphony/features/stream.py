@@ -307,3 +307,171 @@ def _block_medians(values: Array, ok: BoolArray, block: int) -> Array:
     r = np.arange(rows.shape[0])
     med: Array = 0.5 * (rows[r, lo] + rows[r, hi])
     return np.where(2 * count >= block, med, np.nan)
+
+
+# --- row-stacked helpers: the same steps for many streams at once ----------------------
+#
+# A group extractor keeps the state of every participant's stream of one kind and
+# rate in arrays with one row per stream, and runs each step once for all rows
+# (per-call overhead, not arithmetic, is what small live chunks cost). Each row
+# still computes exactly what it would alone: every helper here works row by row
+# with the row's own global sample counter `n0`.
+
+
+def last_index_rows(mask: BoolArray, n0: IntArray, previous: IntArray) -> IntArray:
+    """`last_index` for each row of `mask` (rows, m), row r starting at sample n0[r]."""
+    if not mask.any():
+        return np.repeat(previous[:, None], mask.shape[-1], axis=-1)
+    idx = np.where(mask, n0[:, None] + np.arange(mask.shape[-1]), previous[:, None])
+    out: IntArray = np.maximum.accumulate(idx, axis=-1)
+    return out
+
+
+def ema_debias_rows(n0: IntArray, m: int, alpha: float) -> Array:
+    """`ema_debias` for rows whose chunks start at global samples n0 (rows,)."""
+    n = (n0[:, None] + np.arange(m) + 1).astype(np.float64)
+    w: Array = -np.expm1(n * np.log1p(-alpha))
+    return w
+
+
+def sos_rows(sos: Array, x: Array, zi: Array) -> tuple[Array, Array]:
+    """sosfilt of each row of `x` (rows, m) from its own state `zi` (rows, sections, 2).
+
+    The state layout is the kernel's own, so no axis juggling per call; same
+    numbers as `sos_filter` row by row.
+    """
+    if x.shape[-1] == 0:
+        return x.copy(), zi
+    if _sos_kernel is None:
+        y, z = sosfilt(sos, x, axis=-1, zi=np.moveaxis(zi, 1, 0))
+        return np.asarray(y), np.ascontiguousarray(np.moveaxis(np.asarray(z), 0, 1))
+    out = np.array(x, dtype=np.float64, order="C")
+    z = np.array(zi, dtype=np.float64, order="C")
+    _sos_kernel(sos, out, z)
+    return out, z
+
+
+def screen_rows(
+    n0: IntArray,
+    x: Array,
+    valid: BoolArray,
+    flat_samples: float,
+    st: dict[str, np.ndarray],
+) -> tuple[Array, BoolArray, IntArray]:
+    """`screen` for rows: `st` holds last_raw (rows, 1), run_value, run and last_bad (rows,)."""
+    filled, st["last_raw"] = hold_invalid(x, valid, st["last_raw"])
+    runs, st["run_value"], st["run"] = repeat_runs(filled, st["run_value"], st["run"])
+    signal_ok: BoolArray = valid & (runs < flat_samples)
+    last_bad = last_index_rows(~signal_ok, n0, st["last_bad"])
+    if x.shape[-1]:
+        st["last_bad"] = last_bad[:, -1].copy()
+    return filled, signal_ok, last_bad
+
+
+class RowBank:
+    """Per-row state arrays of one group stage; rows are added as streams appear.
+
+    `fields` maps a name to (shape of one row, fill value, dtype). `gather`
+    copies the state of some rows out for a step, `scatter` writes it back.
+    """
+
+    def __init__(self, fields: dict[str, tuple[tuple[int, ...], float, type]]) -> None:
+        self.fields = fields
+        self.state: dict[str, np.ndarray] = {
+            name: np.full((0, *shape), fill, dtype=dtype)
+            for name, (shape, fill, dtype) in fields.items()
+        }
+        self.size = 0
+
+    def add_row(self) -> int:
+        for name, (shape, fill, dtype) in self.fields.items():
+            row: np.ndarray = np.full((1, *shape), fill, dtype=dtype)
+            self.state[name] = np.concatenate((self.state[name], row))
+        self.size += 1
+        return self.size - 1
+
+    def reset_row(self, row: int) -> None:
+        """Back to the initial values (a stream that starts again)."""
+        for name, (_, fill, _) in self.fields.items():
+            self.state[name][row] = fill
+
+    def gather(self, rows: IntArray) -> dict[str, np.ndarray]:
+        """The state of `rows` (all rows in order: the arrays themselves, no copy)."""
+        if self._all(rows):
+            return dict(self.state)
+        return {name: v[rows] for name, v in self.state.items()}
+
+    def scatter(self, rows: IntArray, st: dict[str, np.ndarray]) -> None:
+        if self._all(rows):
+            for name, v in self.state.items():
+                self.state[name] = np.asarray(st[name], dtype=v.dtype).reshape(v.shape)
+            return
+        for name, v in self.state.items():
+            v[rows] = st[name]
+
+    def _all(self, rows: IntArray) -> bool:
+        return (
+            rows.size == self.size
+            and bool(rows[0] == 0)
+            and bool(rows[-1] == self.size - 1)
+            and (self.size < 3 or bool(np.all(np.diff(rows) == 1)))
+        )
+
+
+class LevelRows:
+    """`LevelTracker` for many rows, buffering partial blocks in arrays.
+
+    Most live chunks complete no block, and for those the reference is just
+    the current one and the samples join the row's partial block: that is
+    done for all such rows at once. Rows that complete a block go through
+    their own `LevelTracker` (the same code, so the same numbers).
+    """
+
+    def __init__(self, block: int, alpha: float, up: float, down: float, relearn: int) -> None:
+        self.block = block
+        self._make = lambda: LevelTracker(block, alpha, up, down, relearn)
+        self.trackers: list[LevelTracker] = []
+        self.buf = np.zeros((0, block))
+        self.buf_ok = np.zeros((0, block), dtype=bool)
+        self.plen = np.zeros(0, dtype=np.int64)
+        self.ref = np.zeros(0)
+
+    def add_row(self) -> int:
+        self.trackers.append(self._make())
+        self.buf = np.concatenate((self.buf, np.zeros((1, self.block))))
+        self.buf_ok = np.concatenate((self.buf_ok, np.zeros((1, self.block), dtype=bool)))
+        self.plen = np.append(self.plen, 0)
+        self.ref = np.append(self.ref, np.nan)
+        return len(self.trackers) - 1
+
+    def reset_row(self, row: int) -> None:
+        self.trackers[row] = self._make()
+        self.plen[row], self.ref[row] = 0, np.nan
+
+    def update(self, rows: IntArray, lp: Array, ok: BoolArray) -> Array:
+        """Reference in force at each sample of each row's chunk (rows, m)."""
+        m = lp.shape[-1]
+        plen = self.plen[rows]
+        out = np.repeat(self.ref[rows][:, None], m, axis=1)
+        fast = plen + m < self.block
+        if fast.all():
+            cols = plen[:, None] + np.arange(m)
+            self.buf[rows[:, None], cols] = lp
+            self.buf_ok[rows[:, None], cols] = ok
+            self.plen[rows] = plen + m
+            return out
+        if fast.any():
+            fr = rows[fast]
+            cols = plen[fast][:, None] + np.arange(m)
+            self.buf[fr[:, None], cols] = lp[fast]
+            self.buf_ok[fr[:, None], cols] = ok[fast]
+            self.plen[fr] = plen[fast] + m
+        for i in np.flatnonzero(~fast).tolist():
+            r, p = int(rows[i]), int(plen[i])
+            t = self.trackers[r]
+            t.partial, t.partial_ok = self.buf[r, :p].copy(), self.buf_ok[r, :p].copy()
+            out[i] = t.update(lp[i], ok[i])
+            p = t.partial.size
+            self.buf[r, :p], self.buf_ok[r, :p] = t.partial, t.partial_ok
+            self.plen[r], self.ref[r] = p, t.ref
+        return out

@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from symphony.collective.aggregate import beat_phase, collective_features, quality_weight
 from symphony.collective.voices import allocate
-from symphony.features.simple import ParticipantFeatures
+from symphony.features.group import GroupFeatures
 from symphony.inputs.source import Source
 from symphony.mapping.conductor import Conductor
 from symphony.mapping.layout import LAYER_GAIN, MASTER_GAIN, ControlLayout
@@ -81,7 +81,8 @@ class LiveControl:
         self.conductor = Conductor(spec, self.layout, self.initial, self.rate)
         self.rows = [t.index for t in self.conductor.targets]
         self.last_sent = [self.initial[i] for i in self.rows]
-        self.features: dict[str, ParticipantFeatures] = {}
+        # Everyone's features in one vectorised extractor (one filter pass per signal kind).
+        self.features = GroupFeatures(self.rate)
         self.latest: dict[str, dict[str, float]] = {}
         self.beats: dict[str, list[float]] = {}
         self.order: list[str] = []
@@ -155,13 +156,13 @@ class LiveControl:
         elif kind in ("lost", "returned"):
             log.warning("controller %s: %s", command.name, kind)
 
-    def _participant(self, name: str) -> ParticipantFeatures:
-        if name not in self.features:
-            self.features[name] = ParticipantFeatures(name, self.rate)
+    def _participant(self, name: str) -> str:
+        if name not in self.latest:
+            self.features.add(name)
             self.latest[name] = {}
             self.beats[name] = []
             self.order.append(name)
-        return self.features[name]
+        return name
 
     def poll_sources(self) -> None:
         for source in self.sources:
@@ -173,7 +174,12 @@ class LiveControl:
             if self.recorder is not None and chunks:
                 self.recorder.write(getattr(source, "name", "?"), chunks)
             for chunk in chunks:
-                self._participant(chunk.participant).push(chunk.signal)
+                try:
+                    self.features.push(self._participant(chunk.participant), chunk.signal)
+                except ValueError as exc:  # e.g. a sensor that changed its rate: skip the chunk
+                    log.warning(
+                        "source %s, %s: %s", getattr(source, "name", "?"), chunk.participant, exc
+                    )
 
     def step(self) -> None:
         """One control frame: everything from the sources to the engine queue."""
@@ -181,8 +187,9 @@ class LiveControl:
         self._drain_commands(now)
         self.poll_sources()
         fired: list[tuple[str, float]] = []
+        tracks = self.features.pull(now)
         for name in self.order:
-            track = self.features[name].pull(now)
+            track = tracks[name]
             if track.n_frames:
                 self.latest[name] = {k: float(v[-1]) for k, v in track.values.items()}
             for t in track.events.get("heartbeat", []):

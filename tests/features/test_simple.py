@@ -377,7 +377,7 @@ def test_a_silent_signal_stops_holding_frames_back() -> None:
 
 def test_unknown_kinds_are_ignored_and_rate_changes_refused() -> None:
     features = ParticipantFeatures("p", RATE)
-    features.push(Signal("ecg", 250.0, np.zeros(250)))
+    features.push(Signal("temperature", 250.0, np.zeros(250)))
     features.push(Signal("ppg", 64.0, np.random.default_rng(0).normal(size=64)))
     assert features.pull().n_frames == 50
     with pytest.raises(ValueError, match="64"):
@@ -406,8 +406,10 @@ def test_memory_stays_bounded_for_a_caller_who_never_pulls() -> None:
     for s in rec.signals.values():
         features.push(s)
     features.pull(now=0.0)  # processes what was pushed, hands out nothing new
-    # At most ten minutes of frames wait (12 values each), not 25 minutes.
-    assert _footprint(features) < 1.1 * 600 * RATE * 12
+    # At most ten minutes of frames wait, not 25 minutes: a preallocated ring of 21
+    # numbers per frame (16 values, belt and pulse-derived breathing both kept, plus
+    # the frame tag of each of five outputs).
+    assert _footprint(features) < 1.1 * 600 * RATE * 21
     track = features.pull()
     t, q = track.times(), track.values["quality"]
     assert q[t < 899.0].max() == 0.0  # the oldest frames were dropped: they come out missing
