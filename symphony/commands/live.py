@@ -90,7 +90,7 @@ def run_live(args: argparse.Namespace) -> int:
     ctx = mp.get_context("spawn")
     positions = ctx.Array("d", [math.nan] * len(control.layout), lock=False)
     midi = MidiProcess(
-        args.controller, performance.path, engine.changes, positions, api=args.midi_api
+        args.controller, performance.path, engine.midi_lane, positions, api=args.midi_api
     )
     try:
         midi.start()
