@@ -160,8 +160,9 @@ class Meter:
     """A JACK client that plays note 60 into a system and times its sound.
 
     Its process callback: wait for SETTLE_S of quiet, write note-on at frame 0
-    of a cycle, look for the first sample above THRESHOLD in this and later
-    cycles, then note-off. The server's xruns are counted while it runs.
+    of a cycle, look for the first sample above THRESHOLD in the following
+    cycles, then note-off. Latency = cycles since the note x period + the
+    onset's index. The server's xruns are counted while it runs.
     """
 
     def __init__(self, midi_to: str, audio_from: str, name: str = "latency_meter") -> None:
@@ -175,7 +176,6 @@ class Meter:
         self.running = False
         self._phase = "settle"
         self._quiet = 0
-        self._sent = 0
         self._waited = 0
         settle = max(1, math.ceil(SETTLE_S * self.client.samplerate / self.period))
         miss = math.ceil(MISS_S * self.client.samplerate / self.period)
@@ -186,17 +186,18 @@ class Meter:
             if not self.running:
                 return
             x = self.audio_in.get_array()
-            now = self.client.last_frame_time
             if self._phase == "settle":
                 self._quiet = self._quiet + 1 if float(np.max(np.abs(x))) < QUIET else 0
                 if self._quiet >= settle:
                     self.midi_out.write_midi_event(0, bytes(NOTE_ON))
-                    self._sent, self._waited, self._phase = now, 0, "wait"
+                    self._waited, self._phase = 0, "wait"
                 return
             self._waited += 1
             onset = first_onset(x, THRESHOLD)
             if onset is not None:
-                self.stats.frames.append(now + onset - self._sent)
+                # Cycles of audio since the note (its frame 0), not JACK's frame
+                # clock, which can stall or jump around xruns.
+                self.stats.frames.append(self._waited * frames + onset)
             elif self._waited < miss:
                 return
             else:
