@@ -23,11 +23,15 @@ xruns for ``--minutes`` while it probes), then ``shared/tools/latency_probe.py``
 as an independent referee (it sends 7 frames into a cycle, so its "one
 period" reads as period - 7 frames).
 
+Symphony and bare alternate in ``--rounds`` rounds (ABBA ...), each a fresh
+start of the system, so the drifting load of a shared machine hits both
+alike; ``--minutes`` is each system's total probing time.
+
 Targets (reported, not enforced): median = 1 period, p99 <= 2 periods, xruns
 <= 1.1x the bare client's in the same run. Exit status 1 if anything failed
 to measure.
 
-Usage: python benchmarks/latency.py [--minutes 10] [--quick] [--periods 64 256]
+Usage: python benchmarks/latency.py [--minutes 10] [--rounds 4] [--quick] [--periods 64 256]
 """
 
 from __future__ import annotations
@@ -415,60 +419,63 @@ def measure(
         meter.close()
     if referee is not None:
         row["referee"] = run_referee(midi_to, audio_from, count, referee)
-    print(f"  {system} at {period}: {row['stats'].n} notes, {row['referee']}", file=sys.stderr)
+    s, ref = row["stats"], row["referee"]
+    print(f"  {system} at {period}: {s.n} notes, {s.xruns} xruns, {ref}", file=sys.stderr)
     return row
 
 
+PORTS = {
+    "symphony": ("symphony-midi:midi_in", "symphony:out_1"),
+    "bare": ("bare-midi:midi_in", "bare:out_1"),
+}
+
+
+def merge(total: dict[str, Any], part: dict[str, Any]) -> None:
+    """Add one round's measurement of a system to its row."""
+    s, p = total["stats"], part["stats"]
+    s.frames.extend(p.frames)
+    s.misses += p.misses
+    s.xruns += p.xruns
+    s.seconds += p.seconds
+    if part.get("referee") is not None:
+        total["referee"] = part["referee"]
+    if "error" in part:
+        total["error"] = part["error"]
+
+
 def run_period(period: int, args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
+    """Symphony and bare in alternating rounds on one server, then the look-ahead row.
+
+    The machine's load drifts (other work, thermal); alternating the systems
+    in rounds, ABBA, lets the drift hit both alike. The referee runs in the
+    last round of each.
+    """
     from tests.jack_server import jack_server
 
-    rows = []
-    window = args.minutes * 60.0
+    rows = {name: {"system": name, "stats": Stats(period), "referee": None} for name in PORTS}
+    slice_s = args.minutes * 60.0 / args.rounds
     with jack_server(RATE, period):
-        show = window + args.count * 0.2 + 120.0
-        with symphony_live(PROBE, period, show, folder) as proc:
-            rows.append(
-                measure(
-                    "symphony",
-                    proc,
-                    "symphony-midi:midi_in",
-                    "symphony:out_1",
-                    period,
-                    window,
-                    args.count,
-                    args.referee,
-                )
-            )
-        with bare_client(period, folder) as proc:
-            rows.append(
-                measure(
-                    "bare",
-                    proc,
-                    "bare-midi:midi_in",
-                    "bare:out_1",
-                    period,
-                    window,
-                    args.count,
-                    args.referee,
-                )
-            )
+        for r in range(args.rounds):
+            order = ["symphony", "bare"] if r % 2 == 0 else ["bare", "symphony"]
+            for name in order:
+                referee = args.referee if r == args.rounds - 1 else None
+                if name == "symphony":
+                    show = slice_s + args.count * 0.2 + 120.0
+                    system = symphony_live(PROBE, period, show, folder)
+                else:
+                    system = bare_client(period, folder)
+                with system as proc:
+                    part = measure(name, proc, *PORTS[name], period, slice_s, args.count, referee)
+                merge(rows[name], part)
+        out = list(rows.values())
         if not args.no_lookahead_row:
             perf = lookahead_copy(folder, 5.0)
             with symphony_live(perf, period, args.count * 0.2 + 120.0, folder) as proc:
-                row = measure(
-                    "symphony",
-                    proc,
-                    "symphony-midi:midi_in",
-                    "symphony:out_1",
-                    period,
-                    0.0,
-                    args.count,
-                    None,
-                )
-                row["system"] = "symphony, look-ahead 5 ms"
-                row["latency_only"] = True
-                rows.append(row)
-    return rows
+                row = measure("symphony", proc, *PORTS["symphony"], period, 0.0, args.count, None)
+            row["system"] = "symphony, look-ahead 5 ms"
+            row["latency_only"] = True
+            out.append(row)
+    return out
 
 
 def failures(rows: list[dict[str, Any]]) -> list[str]:
@@ -487,15 +494,16 @@ def main() -> int:
     parser.add_argument(
         "--minutes", type=float, default=10.0, help="probe and count xruns this long"
     )
-    parser.add_argument("--quick", action="store_true", help="a short run (30 s per system)")
+    parser.add_argument("--quick", action="store_true", help="a short run (1 min per system)")
     parser.add_argument("--periods", type=int, nargs="+", default=[64, 256])
     parser.add_argument("--count", type=int, default=100, help="referee notes per system")
+    parser.add_argument("--rounds", type=int, default=4, help="alternating rounds (ABBA)")
     parser.add_argument("--referee", type=Path, default=REFEREE)
     parser.add_argument("--no-lookahead-row", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the rows here")
     args = parser.parse_args()
     if args.quick:
-        args.minutes, args.count = 0.5, 30
+        args.minutes, args.count, args.rounds = 1.0, 30, 2
     console = "the console (curses, under a pty)" if has_console() else "status lines (no console)"
     print(f"symphony live ran with {console}; {args.minutes:g} min per system", file=sys.stderr)
     rows: list[dict[str, Any]] = []
