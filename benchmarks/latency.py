@@ -443,6 +443,50 @@ def merge(total: dict[str, Any], part: dict[str, Any]) -> None:
         total["error"] = part["error"]
 
 
+@contextlib.contextmanager
+def jack_dummy(period: int, realtime: bool) -> Iterator[str]:
+    """A private JACK dummy server; `realtime` runs its threads SCHED_FIFO (jackd -R).
+
+    Without realtime (DESIGN.md's setting) every audio thread competes with
+    every other process on equal terms; a show rig runs JACK in realtime, so
+    the audio threads preempt the control process.
+    """
+    import shutil
+
+    import jack
+
+    from tests.jack_server import clean_stale_jack_shm
+
+    clean_stale_jack_shm()
+    name = f"symphony-latency-{os.getpid()}-{period}"
+    mode = ["-R", "-P", "70"] if realtime else ["--no-realtime"]
+    jackd = shutil.which("jackd") or "jackd"
+    cmd = [jackd, "-n", name, *mode, "-d", "dummy", "-r", str(RATE), "-p", str(period)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    previous = os.environ.get("JACK_DEFAULT_SERVER")
+    os.environ["JACK_DEFAULT_SERVER"] = name
+    try:
+        for _ in range(100):
+            try:
+                jack.Client("probe", no_start_server=True, servername=name).close()
+                break
+            except jack.JackOpenError:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"jackd did not start: {' '.join(cmd)}") from None
+                time.sleep(0.1)
+        yield name
+    finally:
+        if previous is None:
+            os.environ.pop("JACK_DEFAULT_SERVER", None)
+        else:
+            os.environ["JACK_DEFAULT_SERVER"] = previous
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def run_period(period: int, args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
     """Symphony and bare in alternating rounds on one server, then the look-ahead row.
 
@@ -450,11 +494,9 @@ def run_period(period: int, args: argparse.Namespace, folder: Path) -> list[dict
     in rounds, ABBA, lets the drift hit both alike. The referee runs in the
     last round of each.
     """
-    from tests.jack_server import jack_server
-
     rows = {name: {"system": name, "stats": Stats(period), "referee": None} for name in PORTS}
     slice_s = args.minutes * 60.0 / args.rounds
-    with jack_server(RATE, period):
+    with jack_dummy(period, args.realtime):
         for r in range(args.rounds):
             order = ["symphony", "bare"] if r % 2 == 0 else ["bare", "symphony"]
             for name in order:
@@ -500,6 +542,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=4, help="alternating rounds (ABBA)")
     parser.add_argument("--referee", type=Path, default=REFEREE)
     parser.add_argument("--no-lookahead-row", action="store_true")
+    parser.add_argument(
+        "--realtime", action="store_true", help="jackd -R (SCHED_FIFO), as on a show rig"
+    )
     parser.add_argument("--json", type=Path, help="also write the rows here")
     args = parser.parse_args()
     if args.quick:
@@ -516,8 +561,9 @@ def main() -> int:
                 log = Path(tmp) / name
                 if log.is_file():
                     print(f"--- {name}\n{log.read_text()[-1500:]}", file=sys.stderr)
+    mode = "realtime (-R)" if args.realtime else "--no-realtime"
     print(
-        f"\nJACK dummy, {RATE} Hz; symphony live with {console}, 16 simulated participants, "
+        f"\nJACK dummy {mode}, {RATE} Hz; symphony live with {console}, 16 simulated participants, "
         f"session log; {args.minutes:g} min per system; latency in frames (periods)\n"
     )
     print(table(rows))
