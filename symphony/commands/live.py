@@ -2,8 +2,8 @@
 
 Three processes, so Python work never touches the audio (DESIGN.md, fact 2):
 the engine (pyo on JACK or PortAudio), this control process (sources,
-features, collective, conductor, console), and, with a controller, a MIDI
-process that does nothing else.
+features, collective, conductor, console), and a MIDI process that does
+nothing else (with a controller profile, or the default mapping).
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from pathlib import Path
 from types import FrameType
 
 from symphony.engine.realtime import EngineProcess, RealtimeOptions
+from symphony.errors import SymphonyError
 from symphony.live.control import LiveControl, LiveState
+from symphony.live.default_mapping import describe, note_bindings
 from symphony.live.midi_process import MidiProcess
 from symphony.performance.loader import load_performance
 from symphony.performance.sources import anyone_consents, consent_of, live_sources
@@ -69,7 +71,9 @@ def run_live(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    sources, problems = live_sources(performance, args.participants, seed, clock)
+    sources, problems = live_sources(
+        performance, args.participants, seed, clock, args.duration or spec.performance.duration
+    )
     for problem in problems:
         print(f"symphony: warning: {problem}", file=sys.stderr)
     recorder = None
@@ -86,20 +90,28 @@ def run_live(args: argparse.Namespace) -> int:
     control = LiveControl(performance, sources, engine.send, clock)
     control.recorder = recorder
     midi: MidiProcess | None = None
-    if args.controller is not None:
-        ctx = mp.get_context("spawn")
-        positions = ctx.Array("d", [math.nan] * len(control.layout), lock=False)
-        midi = MidiProcess(
-            args.controller, performance.path, engine.changes, positions, api=args.midi_api
-        )
-        try:
-            midi.start()
-        except Exception:
+    ctx = mp.get_context("spawn")
+    positions = ctx.Array("d", [math.nan] * len(control.layout), lock=False)
+    midi = MidiProcess(
+        args.controller, performance.path, engine.midi_lane, positions, api=args.midi_api
+    )
+    try:
+        midi.start()
+    except Exception as exc:
+        if args.controller is None and isinstance(exc, SymphonyError):
+            # No controller asked for: a show without MIDI still plays.
+            print(f"symphony: warning: {exc}; playing on without MIDI input", file=sys.stderr)
+            midi = None
+        else:
             close_sources()
             engine.stop()
             raise
+    if midi is not None:
         control.commands = midi.commands
         control.positions = positions
+        if args.controller is None:
+            mapping = describe(*note_bindings(spec, control.layout))
+            print(f"symphony live: {mapping}", file=sys.stderr)
     print(f"symphony live: {spec.performance.title}; session log {session}", file=sys.stderr)
     until = args.duration or spec.performance.duration
     last_status = 0.0

@@ -134,7 +134,13 @@ def build_graph(
         buses = [pyo.Mix(x, voices=1) if x else pyo.Sig(0.0) for x in bus_inputs]
     kept.extend(buses)
     master_index = layout.index("master.gain_db")
-    master = build_master(pyo, buses, spec.output.ceiling_dbtp, initial[master_index])
+    master = build_master(
+        pyo,
+        buses,
+        spec.output.ceiling_dbtp,
+        initial[master_index],
+        lookahead_s=spec.output.limiter_lookahead_ms / 1000.0,
+    )
     setters[master_index] = _db_setter(master.gain)
     missing = [layout.targets[i].name for i, s in enumerate(setters) if s is None]
     if missing:

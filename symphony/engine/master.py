@@ -61,8 +61,19 @@ class MasterChain:
     kept: list[Pyo] = field(default_factory=list)
 
 
-def build_master(pyo: Any, buses: list[Pyo], ceiling_dbtp: float, gain_db: float) -> MasterChain:
-    """Wire the chain after the per-channel buses; returns the final signals."""
+def build_master(
+    pyo: Any,
+    buses: list[Pyo],
+    ceiling_dbtp: float,
+    gain_db: float,
+    lookahead_s: float = LOOKAHEAD_S,
+) -> MasterChain:
+    """Wire the chain after the per-channel buses; returns the final signals.
+
+    `lookahead_s` is also the latency the chain adds. With 0 the gain still
+    glides down over LOOKAHEAD_S / 6, and the final clamp holds the ceiling
+    during that first glide (for the lowest MIDI-to-sound latency).
+    """
     keep: list[Pyo] = []
     gain = pyo.SigTo(db_to_amp(gain_db), time=0.05, init=db_to_amp(gain_db))
     keep.append(gain)
@@ -112,12 +123,16 @@ def build_master(pyo: Any, buses: list[Pyo], ceiling_dbtp: float, gain_db: float
     clamp = db_to_amp(ceiling_dbtp - CLAMP_MARGIN_DB)
     outputs = []
     for s in staged:
-        delayed = pyo.SDelay(s, delay=LOOKAHEAD_S, maxdelay=LOOKAHEAD_S * 2)
+        if lookahead_s > 0.0:
+            delayed = pyo.SDelay(s, delay=lookahead_s, maxdelay=LOOKAHEAD_S * 2)
+            keep.append(delayed)
+        else:
+            delayed = s
         limited = pyo.Mix(delayed, voices=1, mul=reduction)
         # Everything here is finite already (scrubbed above; DCBlock, gains and
         # the limiter cannot make NaN of finite input), so a plain clip is enough.
         final = pyo.Clip(limited, -clamp, clamp)
         keep.append(final)
-        keep.extend([delayed, limited])
+        keep.append(limited)
         outputs.append(final)
     return MasterChain(outputs=outputs, gain=gain, gain_reduction=reduction, kept=keep)

@@ -11,8 +11,10 @@ on its last values.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue
 import signal as os_signal
+import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,9 +55,42 @@ def _portaudio_device(pyo: Any, wanted: str) -> int:
     )
 
 
+_CHANGE = struct.Struct("<id")  # (target, value): 12 bytes, one atomic pipe write
+
+
+class ChangeLane:
+    """The MIDI hot path into the engine: (target, value) written straight into a pipe.
+
+    A `multiprocessing.Queue` hands each item to a feeder thread that pickles
+    and writes it later; on the MIDI hot path that is one more thread wake-up
+    (at normal priority, even when JACK runs the MIDI callback in realtime),
+    so a note could miss the engine's next block. Here the caller's own thread
+    writes 16 bytes, atomically (far below PIPE_BUF), to a non-blocking pipe:
+    nothing to wake, and a full pipe (engine gone or stalled) drops the change
+    (`queue.Full`, as the queue's put_nowait) instead of blocking the MIDI
+    thread. Same interface as the queue, so the MIDI process takes either.
+    """
+
+    def __init__(self, writer: Any) -> None:
+        self.writer = writer
+        self._nonblocking = False
+
+    def put_nowait(self, change: tuple[int, float]) -> None:
+        if not self._nonblocking:  # in the process that writes (after unpickling)
+            os.set_blocking(self.writer.fileno(), False)
+            self._nonblocking = True
+        try:
+            self.writer.send_bytes(_CHANGE.pack(int(change[0]), float(change[1])))
+        except BlockingIOError:
+            raise queue.Full from None
+
+
 class QueueHook:
     """Per-block hook: drain pending changes (never blocking), tick the master gain.
 
+    Changes come from the control process's queue and, with `lane` (the read
+    end of a `ChangeLane`), from the MIDI process; the lane is read after the
+    queue, so within one block the performer's move has the last word.
     With a session ring, each applied change is stored with its block index
     (shared memory only: the file is written by another process).
     """
@@ -66,11 +101,13 @@ class QueueHook:
         changes: Any,
         ring: RingWriter | None = None,
         levels: Callable[[], None] | None = None,
+        lane: Any = None,
     ) -> None:
         self.applier = applier
         self.changes = changes
         self.ring = ring
         self.levels = levels  # the output level tap (symphony.engine.levels)
+        self.lane = lane
         self.block = 0
 
     def __call__(self) -> None:
@@ -86,6 +123,15 @@ class QueueHook:
             applied = apply(target, value)
             if ring is not None:
                 ring.record(block, target, applied)
+        lane = self.lane
+        if lane is not None:
+            for _ in range(MAX_CHANGES_PER_BLOCK):
+                if not lane.poll():
+                    break
+                target, value = _CHANGE.unpack(lane.recv_bytes())
+                applied = apply(target, value)
+                if ring is not None:
+                    ring.record(block, target, applied)
         self.applier.tick_master()
         self.block = block + 1
         if ring is not None:
@@ -104,13 +150,14 @@ def run_engine(
     errors: Any,
     ring_name: str | None = None,
     levels: Any = None,
+    lane: Any = None,
 ) -> None:
     """Body of the engine process; a failure to start is reported to the parent."""
     # Ctrl-C in the terminal reaches every process of the show; the control
     # process handles it and stops the engine through `stop`, cleanly.
     os_signal.signal(os_signal.SIGINT, os_signal.SIG_IGN)
     try:
-        _play(performance_path, options, changes, ready, stop, seed, ring_name, levels)
+        _play(performance_path, options, changes, ready, stop, seed, ring_name, levels, lane)
     except Exception as exc:
         errors.put(str(exc) if isinstance(exc, SymphonyError) else f"{type(exc).__name__}: {exc}")
         raise SystemExit(2) from None
@@ -125,6 +172,7 @@ def _play(
     seed: int,
     ring_name: str | None,
     levels: Any = None,
+    lane: Any = None,
 ) -> None:
     from symphony.performance.loader import load_performance
 
@@ -177,7 +225,7 @@ def _play(
     if levels is not None:
         block = options.buffer or out.block_size
         tap = build_level_tap(pyo, graph.master.outputs, out.sample_rate, block, levels)
-    server.setCallback(QueueHook(applier, changes, ring, tap))
+    server.setCallback(QueueHook(applier, changes, ring, tap, lane))
     server.start()
     ready.set()
     try:
@@ -213,6 +261,8 @@ class EngineProcess:
                 RingReader(self.ring),
             )
         self.changes: Any = ctx.Queue(maxsize=65536)
+        lane_reader, lane_writer = ctx.Pipe(duplex=False)
+        self.midi_lane = ChangeLane(lane_writer)  # for the MIDI process (see ChangeLane)
         self.ready = ctx.Event()
         self.stopping = ctx.Event()
         self.errors: Any = ctx.Queue()
@@ -230,6 +280,7 @@ class EngineProcess:
                 self.errors,
                 self.ring.name if self.ring else None,
                 self.levels,
+                lane_reader,
             ),
             name="symphony-engine",
             daemon=True,

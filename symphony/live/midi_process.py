@@ -28,7 +28,7 @@ BLOCK_SECONDS = 0.005  # flood accounting period, about one audio block
 
 
 def run_midi(
-    profile_path: str,
+    profile_path: str | None,
     performance_path: str,
     engine_changes: Any,
     commands: Any,
@@ -58,7 +58,7 @@ def run_midi(
 
 
 def _serve(
-    profile_path: str,
+    profile_path: str | None,
     performance_path: str,
     engine_changes: Any,
     commands: Any,
@@ -75,9 +75,14 @@ def _serve(
     from symphony.midi.profiles import load_profile
     from symphony.performance.loader import load_performance
 
-    profile = load_profile(profile_path)
     performance = load_performance(Path(performance_path))
     layout = ControlLayout(performance.spec, performance.patches)
+    if profile_path is None:  # no controller: the default mapping (notes -> one-shots)
+        from symphony.live.default_mapping import default_profile, note_bindings
+
+        profile = default_profile(*note_bindings(performance.spec, layout), Path(performance_path))
+    else:
+        profile = load_profile(profile_path)
     router = Router(profile, layout, lambda target: float(positions[target]))
     parser = MidiParser(profile.parser_config())
     guard = FloodGuard()
@@ -105,6 +110,9 @@ def _serve(
             learn.took(now)
 
     api_name: Any = api  # "jack" or "alsa", checked by argparse
+    if profile_path is None:
+        _serve_port(on_message, api, ready, stop)
+        return
     midi = MidiInput(
         profile.spec.controller.port, on_message, api=api_name, client_name="symphony-midi"
     )
@@ -125,6 +133,19 @@ def _serve(
     finally:
         watcher.stop()
         midi.close()
+
+
+def _serve_port(on_message: Any, api: str, ready: EventType, stop: EventType) -> None:
+    """Default mapping: our own input port (symphony-midi:midi_in), no device to watch."""
+    from symphony.live.default_mapping import VirtualMidiInput
+
+    port = VirtualMidiInput(on_message, api=api)
+    port.open()
+    ready.set()
+    try:
+        stop.wait()
+    finally:
+        port.close()
 
 
 def _command(kind: str, name: str) -> Any:
@@ -161,11 +182,11 @@ class LearnTap:
 
 
 class MidiProcess:
-    """Start the MIDI process for one controller profile."""
+    """Start the MIDI process for one controller profile (None: the default mapping)."""
 
     def __init__(
         self,
-        profile: Path,
+        profile: Path | None,
         performance: Path,
         engine_changes: Any,
         positions: Any,
@@ -180,7 +201,7 @@ class MidiProcess:
         self.process = ctx.Process(
             target=run_midi,
             args=(
-                str(profile),
+                str(profile) if profile is not None else None,
                 str(performance),
                 engine_changes,
                 self.commands,

@@ -6,7 +6,8 @@ index, value) and the engine never parses names on the audio thread.
 
 Targets, in order: for each layer its patch parameters then ``gain_db``;
 then ``master.gain_db``; then, for each trigger family, per voice a ``pan``,
-a ``velocity`` and a ``fire``.
+a ``velocity`` and a ``fire``; then the same for events that only the
+performance's ``[midi]`` notes fire.
 """
 
 from __future__ import annotations
@@ -71,6 +72,22 @@ class ControlLayout:
                 fire = self._add(f"{base}.fire", "fire", unit, layer_name, v)
                 family.append(VoiceTargets(pan, vel, fire))
             self.voices[trig.target] = family
+        # Events only the default MIDI mapping fires ([midi] notes) get voices too,
+        # after the trigger families so existing target indices do not move.
+        for event in _midi_events(spec):
+            if event not in self.voices:
+                self.voices[event] = self._family(event, spec.participants.voices, unit)
+
+    def _family(self, event: str, count: int, unit: Param) -> list[VoiceTargets]:
+        layer_name = event.split(".", 1)[0]
+        family: list[VoiceTargets] = []
+        for v in range(count):
+            base = f"{event}#{v}"
+            pan = self._add(f"{base}.pan", "pan", unit, layer_name, v)
+            vel = self._add(f"{base}.velocity", "velocity", unit, layer_name, v)
+            fire = self._add(f"{base}.fire", "fire", unit, layer_name, v)
+            family.append(VoiceTargets(pan, vel, fire))
+        return family
 
     def _add(self, name: str, kind: TargetKind, param: Param, layer: str, voice: int = -1) -> int:
         target = Target(len(self.targets), name, kind, param, layer, voice)
@@ -100,3 +117,10 @@ class ControlLayout:
     def continuous(self) -> list[Target]:
         """Targets that hold a value over time (not voice triggers)."""
         return [t for t in self.targets if t.kind in ("param", "gain", "master")]
+
+
+def _midi_events(spec: PerformanceSpec) -> list[str]:
+    """The events named in the performance's [midi] table, in first-seen order."""
+    if spec.midi is None:
+        return []
+    return list(dict.fromkeys(spec.midi.notes.values()))

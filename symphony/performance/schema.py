@@ -48,6 +48,9 @@ class OutputSpec(_Strict):
     gain_db: float = Field(default=0.0, ge=-60.0, le=0.0)
     max_gain_rise_db_per_s: float = Field(default=6.0, gt=0.0, le=60.0)
     control_rate: float = Field(default=50.0, ge=10.0, le=200.0)
+    # The master limiter's look-ahead delays every sound by its length; 0 trades
+    # gliding over the first transient of a peak for the lowest latency.
+    limiter_lookahead_ms: float = Field(default=5.0, ge=0.0, le=5.0)
 
 
 class ParticipantsSpec(_Strict):
@@ -154,6 +157,26 @@ class TriggerSpec(_Strict):
     velocity: float = Field(default=0.8, ge=0.0, le=1.0)
 
 
+class MidiSpec(_Strict):
+    """Note-to-one-shot bindings of the default MIDI mapping (no controller profile).
+
+    ``notes`` maps a note number (a TOML key, "0".."127") to a patch event
+    ``LAYER.EVENT``; note-on on ``channel`` fires one voice of it, its velocity
+    shaping the sound. The events get voices even if no trigger drives them.
+    """
+
+    channel: int = Field(default=1, ge=1, le=16)
+    notes: dict[str, Target] = Field(default_factory=dict)
+
+    @field_validator("notes")
+    @classmethod
+    def _note_numbers(cls, v: dict[str, str]) -> dict[str, str]:
+        for key in v:
+            if not (key.isdigit() and 0 <= int(key) <= 127):
+                raise ValueError(f"note '{key}' must be a note number 0..127")
+        return v
+
+
 class SceneSpec(_Strict):
     description: str = ""
     participants: SimState | None = None
@@ -193,5 +216,6 @@ class PerformanceSpec(_Strict):
     layers: list[LayerSpec] = Field(min_length=1)
     mappings: list[MappingSpec] = Field(default_factory=list)
     triggers: list[TriggerSpec] = Field(default_factory=list)
+    midi: MidiSpec | None = None
     scenes: dict[str, SceneSpec] = Field(default_factory=dict)
     timeline: list[Cue] = Field(default_factory=list)

@@ -122,6 +122,18 @@ def check_references(
                 f"no event '{trig.target}'", ("triggers", i, "target"), _suggest(trig.target, known)
             )
 
+    if spec.midi is not None:
+        for note, target in spec.midi.notes.items():
+            layer_name, event = target.split(".", 1)
+            patch = patches.get(layer_name)
+            if patch is None or event not in [e.name for e in patch.events]:
+                known = [f"{n}.{e.name}" for n, p in patches.items() for e in p.events]
+                raise report.fail(
+                    f"no event '{target}'",
+                    ("midi", "notes", note),
+                    _suggest(target, known) if known else "a layer whose patch has EVENTS",
+                )
+
     for scene_name, scene in spec.scenes.items():
         for key, value in scene.params.items():
             _check_target(key, value, layout, report, ("scenes", scene_name, "params", key))

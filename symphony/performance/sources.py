@@ -168,12 +168,15 @@ def live_sources(
     participants: int | None,
     seed: int,
     clock: Callable[[], float],
+    duration: float | None = None,
 ) -> tuple[list[Source], list[str]]:
     """What `symphony live` plays from: the performance's sources, or simulated people.
 
     With no `[[sources]]`, or with `--participants N`, a simulated group
     follows the scenes' states (the rehearsal mode); otherwise every source
-    is opened (`open_sources`).
+    is opened (`open_sources`). Simulated bodies are made up front, so they
+    are made only for `duration` (the show's `--duration`) when given: a
+    day-long performance would otherwise fill memory before it starts.
     """
     spec = performance.spec
     if spec.sources and participants is None:
@@ -185,7 +188,7 @@ def live_sources(
     simulated = {
         "kind": "simulated",
         "participants": participants or spec.participants.count,
-        "duration": spec.performance.duration,
+        "duration": duration or spec.performance.duration,
         "seed": seed,
         "script": script or [{"state": "calm"}],
     }
