@@ -21,6 +21,7 @@ from symphony.engine.realtime import EngineProcess, RealtimeOptions
 from symphony.inputs.sources import open_source
 from symphony.live.control import LiveControl, LiveState
 from symphony.live.midi_process import MidiProcess
+from symphony.live.show_state import ShowBoard, board_size
 from symphony.performance.loader import load_performance
 from symphony.performance.plan import participant_script
 
@@ -87,8 +88,17 @@ def run_live(args: argparse.Namespace) -> int:
     if args.controller is not None:
         ctx = mp.get_context("spawn")
         positions = ctx.Array("d", [math.nan] * len(control.layout), lock=False)
+        layers = [layer.name for layer in spec.layers]
+        board = ctx.Array("i", board_size(layers), lock=False)
+        control.board = ShowBoard(list(spec.scenes), layers, board)
+        control.board.clear()
         midi = MidiProcess(
-            args.controller, performance.path, engine.changes, positions, api=args.midi_api
+            args.controller,
+            performance.path,
+            engine.changes,
+            positions,
+            api=args.midi_api,
+            board=board,
         )
         try:
             midi.start()

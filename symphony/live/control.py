@@ -83,6 +83,8 @@ class LiveControl:
         self.muted: set[str] = set()
         self.commands: Any = None  # a queue of midi_router.Command, when a controller plays
         self.positions: Any = None  # shared array: current position of every target
+        self.board: Any = None  # live.show_state.ShowBoard: scene and layers, for LEDs
+        self.live_cue: tuple[float, str] | None = None  # last scene called live (at, name)
         self.row_of = {t: i for i, t in enumerate(self.rows)}
 
     def _drain_commands(self, now: float) -> None:
@@ -102,6 +104,7 @@ class LiveControl:
             fade = next((c.crossfade for c in self.spec.timeline if c.scene == command.name), 5.0)
             self.conductor.scenes.add_cue(self.spec.scenes[command.name], now, fade)
             self.state.scene = command.name
+            self.live_cue = (now, command.name)
         elif kind == "layer":
             target = self.layout.index(f"{command.name}.gain_db")
             if command.name in self.muted:
@@ -220,6 +223,10 @@ class LiveControl:
         current = [c for c in cues if c.at <= now]
         upcoming = [c for c in cues if c.at > now]
         s.scene = current[-1].scene if current else ""
+        if self.live_cue is not None and (not current or self.live_cue[0] >= current[-1].at):
+            s.scene = self.live_cue[1]  # a scene called live holds until the next timeline cue
+        if self.board is not None:
+            self.board.write(s.scene, [n for n in self.board.layers if n not in self.muted])
         s.next_scene = f"{upcoming[0].scene} at {upcoming[0].at:.0f} s" if upcoming else ""
 
     def run(self, until: float | None = None, stop: Callable[[], bool] | None = None) -> None:

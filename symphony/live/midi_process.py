@@ -15,6 +15,8 @@ import contextlib
 import logging
 import multiprocessing as mp
 import queue
+import sys
+import threading
 import time
 from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
@@ -24,6 +26,7 @@ from symphony.errors import SymphonyError
 
 log = logging.getLogger(__name__)
 BLOCK_SECONDS = 0.005  # flood accounting period, about one audio block
+LED_INTERVAL = 0.05  # seconds between reads of the show board for LED feedback
 
 
 def run_midi(
@@ -36,10 +39,19 @@ def run_midi(
     ready: EventType,
     stop: EventType,
     errors: Any,
+    board: Any = None,
 ) -> None:
     try:
         _serve(
-            profile_path, performance_path, engine_changes, commands, positions, api, ready, stop
+            profile_path,
+            performance_path,
+            engine_changes,
+            commands,
+            positions,
+            api,
+            ready,
+            stop,
+            board,
         )
     except Exception as exc:
         errors.put(str(exc) if isinstance(exc, SymphonyError) else f"{type(exc).__name__}: {exc}")
@@ -55,6 +67,7 @@ def _serve(
     api: str,
     ready: EventType,
     stop: EventType,
+    board: Any = None,
 ) -> None:
     from symphony.live.midi_router import Router
     from symphony.mapping.layout import ControlLayout
@@ -67,9 +80,20 @@ def _serve(
     performance = load_performance(Path(performance_path))
     layout = ControlLayout(performance.spec, performance.patches)
     router = Router(profile, layout, lambda target: float(positions[target]))
+    for problem in router.unusable:
+        log.warning("controller profile %s: %s (binding ignored)", profile.path, problem)
     parser = MidiParser(profile.parser_config())
     guard = FloodGuard()
     block = {"start": time.monotonic()}
+    routing = threading.Lock()  # the MIDI thread and the hot-plug thread share the router
+
+    def dispatch(changes: Any, show: Any) -> None:
+        for change in changes:
+            with contextlib.suppress(queue.Full):
+                engine_changes.put_nowait((change.target, change.value))
+        for command in show:
+            with contextlib.suppress(queue.Full):
+                commands.put_nowait(command)
 
     def on_message(data: Any) -> None:
         now = time.monotonic()
@@ -78,36 +102,93 @@ def _serve(
             block["start"] = now
         if not guard.admit(data):
             return
-        for event in parser.parse(data):
-            changes, show = router.route(event)
-            for change in changes:
-                with contextlib.suppress(queue.Full):
-                    engine_changes.put_nowait((change.target, change.value))
-            for command in show:
-                with contextlib.suppress(queue.Full):
-                    commands.put_nowait(command)
+        with routing:
+            for event in parser.parse(data):
+                dispatch(*router.route(event))
 
     api_name: Any = api  # "jack" or "alsa", checked by argparse
     midi = MidiInput(
         profile.spec.controller.port, on_message, api=api_name, client_name="symphony-midi"
     )
     midi.open()
+    leds = _open_leds(profile, api_name, performance, board)
 
     def lost(held: list[tuple[int, int]]) -> None:
-        log.warning("controller '%s' is gone; held notes %s released", midi.wanted, held)
-        commands.put_nowait(_command("lost", midi.wanted))
+        if leds is not None:
+            leds.output.mark_lost()  # LEDs wait for the return, then all are resent
+        with routing:
+            changes, show = router.release_all()
+        dispatch(changes, show)
+        log.warning(
+            "controller '%s' is gone; %d held control(s) released with a fade (notes %s)",
+            midi.wanted,
+            len(changes) + len(show),
+            held,
+        )
+        with contextlib.suppress(queue.Full):
+            commands.put_nowait(_command("lost", midi.wanted))
 
     def back() -> None:
-        commands.put_nowait(_command("returned", midi.wanted))
+        if leds is not None:
+            leds.reconnect()
+        with contextlib.suppress(queue.Full):
+            commands.put_nowait(_command("returned", midi.wanted))
 
     watcher = HotPlugWatcher(midi, on_lost=lost, on_return=back)
     watcher.start()
     ready.set()
     try:
-        stop.wait()
+        while not stop.wait(LED_INTERVAL):
+            if leds is not None:
+                leds.driver.poll()
     finally:
         watcher.stop()
         midi.close()
+        if leds is not None:
+            leds.output.close()
+        print(_flood_summary(profile.spec.controller.name, guard.counts), file=sys.stderr)
+
+
+def _flood_summary(name: str, counts: dict[str, int]) -> str:
+    """One line: what the controller sent over the show, and what was dropped."""
+    said = ", ".join(f"{kind.replace('_', ' ')} {n}" for kind, n in counts.items())
+    return f"symphony midi: {name}: {said}"
+
+
+class _Leds:
+    """The controller's LED output and the driver that feeds it from the show board."""
+
+    def __init__(self, output: Any, driver: Any) -> None:
+        self.output = output
+        self.driver = driver
+
+    def reconnect(self) -> None:
+        """After a hot-plug return: reopen by name, then resend every LED."""
+        try:
+            self.output.open()
+        except SymphonyError as exc:
+            log.warning("controller LEDs: %s", exc)
+        self.driver.request_refresh()
+
+
+def _open_leds(profile: Any, api: Any, performance: Any, board: Any) -> _Leds | None:
+    """Open the LED output, or say why there will be no LEDs (the show goes on)."""
+    from symphony.live.show_state import ShowBoard
+    from symphony.midi.feedback import LedDriver, LedFeedback
+    from symphony.midi.ports import MidiOutput
+
+    if board is None or not any(c.led is not None for c in profile.controls.values()):
+        return None
+    meta = profile.spec.controller
+    output = MidiOutput(meta.output_port or meta.port, api=api, client_name="symphony-leds")
+    try:
+        output.open()
+    except SymphonyError as exc:
+        log.warning("controller LEDs off: %s", exc)
+    spec = performance.spec
+    shared = ShowBoard(list(spec.scenes), [layer.name for layer in spec.layers], board)
+    driver = LedDriver(LedFeedback(profile), output.send, shared.read)
+    return _Leds(output, driver)
 
 
 def _command(kind: str, name: str) -> Any:
@@ -126,6 +207,7 @@ class MidiProcess:
         engine_changes: Any,
         positions: Any,
         api: str = "jack",
+        board: Any = None,
     ) -> None:
         ctx = mp.get_context("spawn")
         self.commands: Any = ctx.Queue(maxsize=4096)
@@ -144,6 +226,7 @@ class MidiProcess:
                 self.ready,
                 self.stopping,
                 self.errors,
+                board,
             ),
             name="symphony-midi",
             daemon=True,

@@ -1,0 +1,121 @@
+"""A controller through the whole `symphony live` command, on a real JACK dummy server.
+
+The controller is a separate JACK client (tests/live/show.py `Pads`) playing
+tests/live/fixtures/pads-controller.toml against pads.toml: a "tone" layer
+(330 Hz) with a fader on its gain and a knob in value-scaling mode on its
+amplitude, a "pad" layer (660 Hz) gated by a pad, two scene buttons and a
+layer button with LEDs. What the engine really did is read from the session
+log and, for levels, measured on symphony's audio output.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from symphony.mapping.layout import ControlLayout
+from symphony.performance.loader import load_performance
+from symphony.session.log import read_session
+from tests.jack_server import Capture, jack_server
+from tests.live.show import PADS, PADS_PROFILE, LiveShow, Pads, longest, tone_level, wait_for
+
+pytest.importorskip("rtmidi")
+
+OUTS = ["symphony:out_1", "symphony:out_2"]
+
+
+def applied(log: Path, name: str) -> list[float]:
+    """Every value the engine applied to one target, in order."""
+    perf = load_performance(PADS)
+    target = ControlLayout(perf.spec, perf.patches).index(name)
+    schedule = read_session(log).schedule
+    return [float(v) for t, v in zip(schedule.targets, schedule.values, strict=True) if t == target]
+
+
+def test_leds_follow_scene_and_layer_buttons_and_moves_change_the_output_as_mapped(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "show.session"
+    with jack_server() as server:
+        pads = Pads()
+        show = LiveShow(PADS, PADS_PROFILE, log)
+        capture = None
+        try:
+            show.wait_started()
+            # The first refresh: scene a (from the timeline) lit, b dark, the tone layer on.
+            wait_for(lambda: pads.lit() == {1: True, 2: False, 10: True}, "the first LED state")
+            pads.clear_leds()
+            pads.press(2)  # scene b
+            wait_for(lambda: pads.lit() == {1: False, 2: True}, "the scene LEDs to swap")
+            pads.clear_leds()
+            pads.press(10)  # the tone layer off
+            wait_for(lambda: pads.lit() == {10: False}, "the layer LED to go dark")
+            pads.press(10)  # and on again
+            wait_for(lambda: pads.lit() == {10: True}, "the layer LED to light again")
+            led_messages = pads.led_log()
+
+            # Value scaling: the knob (tone.amp, scene b holds it at 0.3) moves the
+            # parameter in its own direction, proportionally, from where it is.
+            knob = [96, 102, 110, 120]
+            pads.send(*([0xB0, 16, v] for v in knob), gap=0.1)
+            wait_for(lambda: len(applied_so_far(log, "tone.amp")) >= 3, "the knob's moves")
+
+            # Mapped output: the fader sets tone.gain_db over [-40, 0] dB (jump).
+            capture = Capture(server, OUTS)
+            pads.send([0xB0, 0, 127])
+            loud = settle_and_measure(capture)
+            pads.send([0xB0, 0, 64])
+            soft = settle_and_measure(capture)
+        finally:
+            code = show.stop()
+            if capture is not None:
+                capture.close()
+            pads.unplug()
+    assert code == 0, show.output[-3000:]
+    # Only changes were sent, each as a note-on with velocity 127 (on) or 0 (off).
+    assert led_messages == [[0x90, 10, 0], [0x90, 10, 127]]
+
+    amp = applied(log, "tone.amp")
+    assert 0.3 in amp, "scene b never reached the engine"
+    moves = [v for v in changes(amp[amp.index(0.3) :]) if v != 0.3]
+    # The first touch (96) gives no direction; then 1 - v = (1 - v0)(1 - p)/(1 - p0).
+    expected, v = [], 0.3
+    for p0, p in itertools.pairwise(knob):
+        v = 1.0 - (1.0 - v) * (1.0 - p / 127) / (1.0 - p0 / 127)
+        expected.append(v)
+    assert moves == pytest.approx(expected, abs=1e-6)
+    assert all(m > 0.3 for m in moves) and moves[-1] < knob[-1] / 127
+
+    # The fader's mapped amount: 127 -> 0 dB, 64 -> -40 + 40 * 64/127 dB.
+    mapped_db = 0.0 - (-40.0 + 40.0 * 64 / 127)
+    measured_db = 20.0 * np.log10(loud / soft)
+    assert measured_db == pytest.approx(mapped_db, abs=0.5), (loud, soft)
+    gains = changes(applied(log, "tone.gain_db"))
+    assert gains[-2:] == pytest.approx([0.0, -40.0 + 40.0 * 64 / 127])
+
+
+def applied_so_far(log: Path, name: str) -> list[float]:
+    """The knob's moves in the session log so far (it is written as the show goes)."""
+    try:
+        values = applied(log, name)
+    except Exception:  # the writer may be mid-record; try again
+        return []
+    return [v for v in changes(values[values.index(0.3) :]) if v != 0.3] if 0.3 in values else []
+
+
+def settle_and_measure(capture: Capture) -> float:
+    """The 330 Hz level once the layer gain's 50 ms glide is over."""
+    capture.record(0.5)  # let the change land and the gain settle
+    capture.record(1.5)
+    x = longest(capture.segments())
+    assert len(x) >= 4800, "the capture has no stretch of 0.1 s without an xrun"
+    return tone_level(x[-48000:], 330.0)
+
+
+def changes(values: list[float]) -> list[float]:
+    """Values without repeats: the MIDI process and the control process both send a
+    performer's move (the second to hold it against the body), and both are logged."""
+    return [v for i, v in enumerate(values) if i == 0 or v != values[i - 1]]
