@@ -117,12 +117,14 @@ def _serve(
         if leds is not None:
             leds.output.mark_lost()  # LEDs wait for the return, then all are resent
         with routing:
+            released = sorted(router.held)
             changes, show = router.release_all()
         dispatch(changes, show)
         log.warning(
-            "controller '%s' is gone; %d held control(s) released with a fade (notes %s)",
+            "controller '%s' is gone; %d held control(s) released with a fade (%s; notes %s)",
             midi.wanted,
-            len(changes) + len(show),
+            len(released),
+            ", ".join(released) or "none",
             held,
         )
         with contextlib.suppress(queue.Full):

@@ -21,6 +21,7 @@ that vanished mid-show: no layer stays stuck open or muted.
 from __future__ import annotations
 
 import math
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,9 @@ from symphony.midi.profiles import Binding, ControllerProfile, address_of
 from symphony.midi.takeover import TakeoverState, make_takeover
 
 ECHO_MEMORY = 64  # recent moves remembered per target (far more than a frame's worth)
+# How long a published value may lag our own move before it counts as news: the
+# control process echoes a move within a frame or two (20 ms at 50 Hz), unless busy.
+ECHO_WAIT = 0.5
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,7 @@ class Router:
         profile: ControllerProfile,
         layout: ControlLayout,
         current: Callable[[int], float],
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.layout = layout
         self.current = current  # target -> current position 0..1 (NaN if unknown)
@@ -107,6 +112,8 @@ class Router:
         # move must not count as "the parameter moved elsewhere" (pickup would let go).
         self.echoes: dict[int, deque[float]] = {}
         self.seen: dict[str, float] = {}  # last published position seen, per control
+        self.awaiting: dict[int, float] = {}  # target -> when we moved it, until its echo
+        self.clock = clock
         self.held: dict[str, Binding] = {}  # gate and momentary-layer controls now down
 
     def _usable(self, name: str, binding: Binding) -> bool:
@@ -254,23 +261,30 @@ class Router:
             return [], [Command("performer", binding.arbitration, target, position)]
         current = self._current_position(binding, target)
         seen, self.seen[name] = self.seen.get(name), current
+        echo = self._is_echo(target, current)
+        if echo:
+            self.awaiting.pop(target, None)
+        moved_at = self.awaiting.get(target)
+        stale = moved_at is not None and self.clock() - moved_at < ECHO_WAIT
         state = self.takeovers.get(name)
         if state is None:
             state = make_takeover(binding.takeover, current)
             self.takeovers[name] = state
-        elif seen is not None and abs(current - seen) > 1e-9 and not self._is_echo(target, current):
-            # The published value changed and not because of us: a scene or the body
-            # moved the parameter, so the fader must pick it up again.
+        elif seen is not None and abs(current - seen) > 1e-9 and not echo and not stale:
+            # The published value changed, not because of us and not because it still
+            # lags our last move: a scene, the body or panic moved the parameter, so
+            # the fader must pick it up again.
             state.set_value(current)
         moved = state.move(position)
         if moved is None:
             return [], []
         native = self._native(binding, target, moved)
         # What the control process will publish back for this move, in binding positions.
-        echo = self._in_binding(
+        echoed = self._in_binding(
             binding, target, self.layout.targets[target].param.to_position(native)
         )
-        self.echoes.setdefault(target, deque(maxlen=ECHO_MEMORY)).append(echo)
+        self.echoes.setdefault(target, deque(maxlen=ECHO_MEMORY)).append(echoed)
+        self.awaiting.setdefault(target, self.clock())
         return [EngineChange(target, native)], [Command("hold", name, target, native)]
 
 

@@ -11,6 +11,9 @@ something took unless the issue sets a bound (hot-plug: 2 s).
 
 from __future__ import annotations
 
+import contextlib
+import math
+import multiprocessing as mp
 import os
 import signal
 import subprocess
@@ -32,18 +35,24 @@ PORT = "TestPads MIDI 1"
 DEADLINE = 30.0  # seconds; a guard against hangs, not a measurement
 
 
-def wait_for(condition: Callable[[], bool], what: str, deadline: float = DEADLINE) -> None:
+def wait_for(
+    condition: Callable[[], bool],
+    what: str,
+    deadline: float = DEADLINE,
+    context: Callable[[], str] | None = None,
+) -> None:
     end = time.monotonic() + deadline
     while not condition():
         if time.monotonic() > end:
-            raise AssertionError(f"gave up waiting for {what}")
+            said = f"\n{context()}" if context is not None else ""
+            raise AssertionError(f"gave up waiting for {what}{said}")
         time.sleep(0.02)
 
 
 class LiveShow:
     """`symphony live PERFORMANCE --controller PROFILE` until `stop()` (SIGINT)."""
 
-    def __init__(self, performance: Path, profile: Path, log: Path) -> None:
+    def __init__(self, performance: Path, profile: Path, log: Path, *extra: str) -> None:
         self.lines: list[str] = []
         self.proc = subprocess.Popen(
             [
@@ -59,6 +68,7 @@ class LiveShow:
                 "--no-console",
                 "--record",
                 str(log),
+                *extra,
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -72,6 +82,12 @@ class LiveShow:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             self.lines.append(line.rstrip("\n"))
+
+    def wait_for(
+        self, condition: Callable[[], bool], what: str, deadline: float = DEADLINE
+    ) -> None:
+        """`wait_for`, with the show's last output in the failure message."""
+        wait_for(condition, what, deadline, lambda: "\n".join(self.lines[-30:]))
 
     def said(self, text: str) -> bool:
         return any(text in line for line in self.lines)
@@ -100,8 +116,8 @@ class LiveShow:
         return "\n".join(self.lines)
 
 
-class Pads:
-    """The controller: plays on one JACK port and receives its LEDs on another."""
+class _PadsClient:
+    """The controller's two JACK ports, in the controller's own process."""
 
     def __init__(self) -> None:
         import rtmidi
@@ -111,7 +127,6 @@ class Pads:
         self._lock = threading.Lock()
         self.out: Any = None
         self.led_in: Any = None
-        self.plug()
 
     def plug(self) -> None:
         rtmidi = self._rtmidi
@@ -132,14 +147,11 @@ class Pads:
         with self._lock:
             self.leds.append(list(message[0]))
 
-    def send(self, *messages: list[int], gap: float = 0.0) -> None:
+    def send(self, messages: list[list[int]], gap: float) -> None:
         for message in messages:
             self.out.send_message(message)
             if gap:
                 time.sleep(gap)
-
-    def press(self, note: int, velocity: int = 127) -> None:
-        self.send([0x90, note, velocity], [0x80, note, 0], gap=0.02)
 
     def led_log(self) -> list[list[int]]:
         with self._lock:
@@ -149,6 +161,64 @@ class Pads:
         with self._lock:
             self.leds.clear()
 
+
+def _pads_main(conn: Any) -> None:
+    pads = _PadsClient()
+    while True:
+        name, args = conn.recv()
+        if name == "quit":
+            pads.unplug()
+            conn.send(None)
+            return
+        try:
+            conn.send(getattr(pads, name)(*args))
+        except Exception as exc:  # report to the test, keep serving
+            conn.send(exc)
+
+
+class Pads:
+    """The controller: plays on one JACK port and receives its LEDs on another.
+
+    It runs in a process of its own, as a real device is another client: a
+    python-rtmidi JACK client opened in the test process while the `Capture`
+    client's Python callback runs there can deadlock on the GIL (seen here).
+    """
+
+    def __init__(self) -> None:
+        ctx = mp.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_pads_main, args=(child,), daemon=True)
+        self._proc.start()
+        self.plug()
+
+    def _call(self, name: str, *args: Any) -> Any:
+        self._conn.send((name, args))
+        if not self._conn.poll(DEADLINE):
+            raise AssertionError(f"the controller process did not answer '{name}'")
+        result = self._conn.recv()
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def plug(self) -> None:
+        self._call("plug")
+
+    def unplug(self) -> None:
+        self._call("unplug")
+
+    def send(self, *messages: list[int], gap: float = 0.0) -> None:
+        self._call("send", list(messages), gap)
+
+    def press(self, note: int, velocity: int = 127) -> None:
+        self.send([0x90, note, velocity], [0x80, note, 0], gap=0.02)
+
+    def led_log(self) -> list[list[int]]:
+        result: list[list[int]] = self._call("led_log")
+        return result
+
+    def clear_leds(self) -> None:
+        self._call("clear_leds")
+
     def lit(self) -> dict[int, bool]:
         """Each LED's latest state, as the device would show it."""
         state: dict[int, bool] = {}
@@ -157,9 +227,25 @@ class Pads:
                 state[number] = value > 0
         return state
 
+    def close(self) -> None:
+        if self._proc.is_alive():
+            with contextlib.suppress(AssertionError, OSError):
+                self._call("quit")
+        self._proc.join(10)
+        if self._proc.is_alive():
+            self._proc.kill()
+
 
 def tone_level(x: npt.NDArray[np.float32], freq: float, rate: int = 48000) -> float:
-    """Amplitude of one sine component (Hann-windowed FFT peak, summed over channels)."""
+    """Amplitude of one sine component (Hann-windowed FFT peak, summed over channels).
+
+    The capture is trimmed to a whole number of the sine's cycles on the sample
+    grid, so the component sits on an FFT bin (no scalloping loss).
+    """
+    grid = rate // math.gcd(rate, round(freq))
+    usable = x.shape[0] // grid * grid
+    assert usable > 0, f"a capture of {x.shape[0]} frames is too short to measure {freq} Hz"
+    x = x[-usable:]
     total = 0.0
     for channel in range(x.shape[1]):
         sig = x[:, channel].astype(np.float64)

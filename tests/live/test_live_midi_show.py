@@ -20,7 +20,7 @@ from symphony.mapping.layout import ControlLayout
 from symphony.performance.loader import load_performance
 from symphony.session.log import read_session
 from tests.jack_server import Capture, jack_server
-from tests.live.show import PADS, PADS_PROFILE, LiveShow, Pads, longest, tone_level, wait_for
+from tests.live.show import PADS, PADS_PROFILE, LiveShow, Pads, longest, tone_level
 
 pytest.importorskip("rtmidi")
 
@@ -46,22 +46,24 @@ def test_leds_follow_scene_and_layer_buttons_and_moves_change_the_output_as_mapp
         try:
             show.wait_started()
             # The first refresh: scene a (from the timeline) lit, b dark, the tone layer on.
-            wait_for(lambda: pads.lit() == {1: True, 2: False, 10: True}, "the first LED state")
+            show.wait_for(
+                lambda: pads.lit() == {1: True, 2: False, 10: True}, "the first LED state"
+            )
             pads.clear_leds()
             pads.press(2)  # scene b
-            wait_for(lambda: pads.lit() == {1: False, 2: True}, "the scene LEDs to swap")
+            show.wait_for(lambda: pads.lit() == {1: False, 2: True}, "the scene LEDs to swap")
             pads.clear_leds()
             pads.press(10)  # the tone layer off
-            wait_for(lambda: pads.lit() == {10: False}, "the layer LED to go dark")
+            show.wait_for(lambda: pads.lit() == {10: False}, "the layer LED to go dark")
             pads.press(10)  # and on again
-            wait_for(lambda: pads.lit() == {10: True}, "the layer LED to light again")
+            show.wait_for(lambda: pads.lit() == {10: True}, "the layer LED to light again")
             led_messages = pads.led_log()
 
             # Value scaling: the knob (tone.amp, scene b holds it at 0.3) moves the
             # parameter in its own direction, proportionally, from where it is.
             knob = [96, 102, 110, 120]
             pads.send(*([0xB0, 16, v] for v in knob), gap=0.1)
-            wait_for(lambda: len(applied_so_far(log, "tone.amp")) >= 3, "the knob's moves")
+            show.wait_for(lambda: len(applied_so_far(log, "tone.amp")) >= 3, "the knob's moves")
 
             # Mapped output: the fader sets tone.gain_db over [-40, 0] dB (jump).
             capture = Capture(server, OUTS)
@@ -73,7 +75,7 @@ def test_leds_follow_scene_and_layer_buttons_and_moves_change_the_output_as_mapp
             code = show.stop()
             if capture is not None:
                 capture.close()
-            pads.unplug()
+            pads.close()
     assert code == 0, show.output[-3000:]
     # Only changes were sent, each as a note-on with velocity 127 (on) or 0 (off).
     assert led_messages == [[0x90, 10, 0], [0x90, 10, 127]]
