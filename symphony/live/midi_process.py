@@ -108,7 +108,11 @@ def _serve(
 
     api_name: Any = api  # "jack" or "alsa", checked by argparse
     midi = MidiInput(
-        profile.spec.controller.port, on_message, api=api_name, client_name="symphony-midi"
+        profile.spec.controller.port,
+        on_message,
+        api=api_name,
+        client_name="symphony-midi",
+        queued=True,  # JACK's thread never waits for our GIL (see MidiInput)
     )
     midi.open()
     leds = _open_leds(profile, api_name, performance, board)

@@ -64,10 +64,11 @@ def test_unplug_fades_held_notes_and_the_controller_comes_back(tmp_path: Path) -
             time.sleep(0.2)
             pads.unplug()  # the pad is still down
             show.wait_for(lambda: show.said("is gone"), "the unplug to be noticed", HOT_PLUG_BOUND)
-            time.sleep(0.5)
+            time.sleep(0.3)
             capture.recording = False
             across = capture.segments()
-            after = longest(across)[-9600:]
+            capture.record(0.5)  # after the release
+            after = longest(capture.segments())
 
             pads.clear_leds()
             pads.plug()  # the same names come back
@@ -145,8 +146,13 @@ def test_a_flood_is_counted_harmless_and_leaves_no_stuck_note(tmp_path: Path) ->
     said = [part.rsplit(" ", 1) for part in summary.split(": ", 2)[2].split(", ")]
     counts = {kind: int(n) for kind, n in said}
     sent = bursts * 40
+    # Counted, not lost: the MIDI process reads rtmidi's queue, so a Python thread
+    # busy with the flood never makes its JACK client miss a cycle. (Reading in
+    # rtmidi's callback instead, about a quarter arrived here, note-off included
+    # or not.) The margin is for the sending client's own 16 KB ring buffer.
     for kind in ("sysex", "clock", "active sensing"):
-        assert 0 < counts[kind] <= sent, summary
-    assert counts["channel"] >= 2  # at least the note-on and the note-off got through
+        assert 0.9 * sent <= counts[kind] <= sent, summary
+    assert 0.9 * sent <= counts["channel"] <= sent + 2, summary
+    assert counts["dropped"] == 0, summary  # 40 CCs per burst stay under the per-block bound
     # No stuck note: the pad opened, and its note-off closed it during the flood.
     assert applied(log, "pad.gain_db")[-2:] == [0.0, -80.0], summary
