@@ -61,6 +61,10 @@ def test_leds_follow_scene_and_layer_buttons_and_moves_change_the_output_as_mapp
 
             # Value scaling: the knob (tone.amp, scene b holds it at 0.3) moves the
             # parameter in its own direction, proportionally, from where it is.
+            show.wait_for(
+                lambda: any(abs(v - 0.3) < 1e-6 for v in applied_safe(log, "tone.amp")),
+                "scene b's amplitude (0.3) to be applied",
+            )
             knob = [96, 102, 110, 120]
             pads.send(*([0xB0, 16, v] for v in knob), gap=0.1)
             show.wait_for(
@@ -75,6 +79,7 @@ def test_leds_follow_scene_and_layer_buttons_and_moves_change_the_output_as_mapp
             soft = settle_and_measure(capture)
         finally:
             code = show.stop()
+            print(show.output)  # shown by pytest when the test fails
             if capture is not None:
                 capture.close()
             pads.close()
@@ -83,14 +88,14 @@ def test_leds_follow_scene_and_layer_buttons_and_moves_change_the_output_as_mapp
     assert led_messages == [[0x90, 10, 0], [0x90, 10, 127]]
 
     amp = applied(log, "tone.amp")
-    assert any(abs(v - 0.3) < 1e-6 for v in amp), "scene b's amplitude was never applied"
+    assert any(abs(v - 0.3) < 1e-6 for v in amp), amp
     moves = knob_moves(amp)
     # The first touch (96) gives no direction; then 1 - v = (1 - v0)(1 - p)/(1 - p0).
     expected, v = [], 0.3
     for p0, p in itertools.pairwise(knob):
         v = 1.0 - (1.0 - v) * (1.0 - p / 127) / (1.0 - p0 / 127)
         expected.append(v)
-    assert moves == pytest.approx(expected, abs=1e-6)
+    assert moves == pytest.approx(expected, abs=1e-6), amp
     assert all(m > 0.3 for m in moves) and moves[-1] < knob[-1] / 127
 
     # The fader's mapped amount: 127 -> 0 dB, 64 -> -40 + 40 * 64/127 dB.
