@@ -237,25 +237,25 @@ class Pads:
 
 
 def tone_level(x: npt.NDArray[np.float32], freq: float, rate: int = 48000) -> float:
-    """Amplitude of one sine component (Hann-windowed FFT peak, summed over channels).
+    """Amplitude of one sine component, summed over channels: the median over 0.1 s
+    windows (Hann-windowed FFT peak), so the odd window that an xrun of the
+    loaded dummy driver cut short does not move the answer.
 
-    The capture is trimmed to a whole number of the sine's cycles on the sample
-    grid, so the component sits on an FFT bin (no scalloping loss).
+    Each window holds a whole number of the sine's cycles on the sample grid
+    (330 and 660 Hz: 4800 samples), so the component sits on an FFT bin.
     """
     grid = rate // math.gcd(rate, round(freq))
-    usable = x.shape[0] // grid * grid
-    assert usable > 0, f"a capture of {x.shape[0]} frames is too short to measure {freq} Hz"
-    x = x[-usable:]
-    total = 0.0
-    for channel in range(x.shape[1]):
-        sig = x[:, channel].astype(np.float64)
-        window = np.hanning(sig.size)
-        spectrum = np.abs(np.fft.rfft(sig * window)) / (window.sum() / 2.0)
-        bin_ = round(freq * sig.size / rate)
-        total += float(spectrum[max(0, bin_ - 2) : bin_ + 3].max())
-    return total
-
-
-def longest(segments: list[npt.NDArray[np.float32]]) -> npt.NDArray[np.float32]:
-    """The longest contiguous stretch of a capture (the dummy driver xruns under load)."""
-    return max(segments, key=len)
+    size = max(grid, 4800 // grid * grid)
+    count = x.shape[0] // size
+    assert count > 0, f"a capture of {x.shape[0]} frames is too short to measure {freq} Hz"
+    window = np.hanning(size)
+    bin_ = round(freq * size / rate)
+    levels = []
+    for k in range(count):
+        total = 0.0
+        for channel in range(x.shape[1]):
+            sig = x[k * size : (k + 1) * size, channel].astype(np.float64)
+            spectrum = np.abs(np.fft.rfft(sig * window)) / (window.sum() / 2.0)
+            total += float(spectrum[max(0, bin_ - 1) : bin_ + 2].max())
+        levels.append(total)
+    return float(np.median(levels))
