@@ -134,3 +134,20 @@ def changes(values: list[float]) -> list[float]:
     """Values without repeats: the MIDI process and the control process both send a
     performer's move (the second to hold it against the body), and both are logged."""
     return [v for i, v in enumerate(values) if i == 0 or v != values[i - 1]]
+
+
+def test_a_missing_controller_is_named_with_the_ports_that_are_there(tmp_path: Path) -> None:
+    import rtmidi
+
+    with jack_server():
+        other = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name="keys")
+        other.open_virtual_port("Some Keyboard MIDI 1")
+        try:
+            show = LiveShow(PADS, PADS_PROFILE, tmp_path / "show.session")
+            code = show.proc.wait(120)  # it ends by itself, with a message
+            show.stop()  # collects the rest of its output
+        finally:
+            other.close_port()
+    assert code == 2, show.output[-2000:]
+    assert "no MIDI input port matching 'TestPads'" in show.output
+    assert "keys:Some Keyboard MIDI 1" in show.output  # what is there, to pick from
