@@ -1,12 +1,16 @@
 """The MIDI process: a controller's messages straight to the engine.
 
 It does nothing else, so the MIDI hot path never waits on a busy Python
-process (DESIGN.md, fact 3): the rtmidi callback parses, routes and puts the
-resulting values on the engine's queue, which the engine drains at its next
-block. Show commands (scenes, layers, panic, arbitrated parameters) go to the
-control process on a second queue. A vanished controller is noticed within
-half a second by the hot-plug watcher and reopened by name when it returns;
-the sound goes on throughout.
+process (DESIGN.md, fact 3): a reader thread drains rtmidi's queue (JACK's
+thread never waits for our GIL), parses, routes and puts the resulting values
+on the engine's queue, which the engine drains at its next block. Show
+commands (scenes, layers, panic, arbitrated parameters) go to the control
+process on a second queue. The main thread sends LED feedback: the control
+process publishes the active scene and the layers on a shared board
+(`show_state.ShowBoard`). A vanished controller is noticed within half a
+second by the hot-plug watcher: held notes are released with a fade, and
+input and LEDs are reopened by name when it returns (every LED resent); the
+sound goes on throughout.
 """
 
 from __future__ import annotations
