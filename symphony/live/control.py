@@ -119,12 +119,6 @@ class LiveControl:
             self.overrides[self.layout.index("master.gain_db")] = MASTER_GAIN.low
         elif kind == "hold":
             self.overrides[command.target] = float(command.value)
-            row = self.row_of.get(command.target)
-            if row is not None:
-                # The MIDI process sent this value to the engine itself: sending it
-                # again a frame later could land after the controller's next value
-                # (a gate re-opened for a frame after its note-off).
-                self.last_sent[row] = float(command.value)
         elif kind == "performer":
             arbiter = self.arbiters.setdefault(command.target, Arbiter(command.name))
             arbiter.performer = float(command.value)

@@ -43,20 +43,3 @@ def test_scene_and_layers_reach_the_board_from_timeline_buttons_and_keys() -> No
     )
     assert at(240.5) == ("b", frozenset({"tone", "pad"}))  # the timeline's next cue wins
     assert at(241.0, Command("scene", "nowhere")) == ("b", frozenset({"tone", "pad"}))
-
-
-def test_a_held_value_is_not_sent_again_by_the_control_process() -> None:
-    """The MIDI process sends a performer's value to the engine itself; a second
-    copy from the control process, a frame later, could land after the
-    controller's next value (a gate re-opened for a frame after its note-off)."""
-    perf = load_performance(PADS)
-    sent: list[tuple[int, float]] = []
-    control = LiveControl(perf, [], lambda t, v: sent.append((t, v)) is None, lambda: 1.0)
-    gain = control.layout.index("pad.gain_db")
-    control.step()
-    control.apply_command(Command("hold", "pad", gain, 0.0), 1.0)
-    control.apply_command(Command("hold", "pad", gain, -40.0), 1.0)
-    control.step()
-    control.step()
-    assert [v for t, v in sent if t == gain] == []
-    assert control.overrides[gain] == -40.0  # and the body or a scene cannot move it
