@@ -73,6 +73,7 @@ class LiveShow:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            errors="replace",  # a stray non-UTF-8 byte from a library must not stop the reader
             env={**os.environ},
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
