@@ -22,6 +22,7 @@ from symphony.errors import SymphonyError
 from symphony.live.control import LiveControl, LiveState
 from symphony.live.default_mapping import describe, note_bindings
 from symphony.live.midi_process import MidiProcess
+from symphony.live.show_state import ShowBoard, board_size
 from symphony.performance.loader import load_performance
 from symphony.performance.sources import anyone_consents, consent_of, live_sources
 from symphony.session.signals import SignalRecorder, signals_folder
@@ -92,8 +93,17 @@ def run_live(args: argparse.Namespace) -> int:
     midi: MidiProcess | None = None
     ctx = mp.get_context("spawn")
     positions = ctx.Array("d", [math.nan] * len(control.layout), lock=False)
+    layers = [layer.name for layer in spec.layers]
+    board = ctx.Array("i", board_size(layers), lock=False)
+    control.board = ShowBoard(list(spec.scenes), layers, board)  # scene and layers, for LEDs
+    control.board.clear()
     midi = MidiProcess(
-        args.controller, performance.path, engine.midi_lane, positions, api=args.midi_api
+        args.controller,
+        performance.path,
+        engine.midi_lane,
+        positions,
+        api=args.midi_api,
+        board=board,
     )
     try:
         midi.start()

@@ -98,6 +98,7 @@ class LiveControl:
         self.panicked = False
         self._explained = -1.0
         self.called: tuple[float, str] | None = None  # the last scene called live (at, name)
+        self.board: Any = None  # live.show_state.ShowBoard: scene and layers, for LEDs
         self.row_of = {t: i for i, t in enumerate(self.rows)}
 
     def _drain_commands(self, now: float) -> None:
@@ -261,6 +262,8 @@ class LiveControl:
         s.scene = current[-1].scene if current else ""
         if self.called is not None and (not current or self.called[0] >= current[-1].at):
             s.scene = self.called[1]  # called live, after the timeline's last cue
+        if self.board is not None:
+            self.board.write(s.scene, [n for n in self.board.layers if n not in self.muted])
         s.next_scene = f"{upcoming[0].scene} at {upcoming[0].at:.0f} s" if upcoming else ""
         self._publish_drivers(now)
 

@@ -1,12 +1,16 @@
 """The MIDI process: a controller's messages straight to the engine.
 
 It does nothing else, so the MIDI hot path never waits on a busy Python
-process (DESIGN.md, fact 3): the rtmidi callback parses, routes and puts the
-resulting values on the engine's queue, which the engine drains at its next
-block. Show commands (scenes, layers, panic, arbitrated parameters) go to the
-control process on a second queue. A vanished controller is noticed within
-half a second by the hot-plug watcher and reopened by name when it returns;
-the sound goes on throughout.
+process (DESIGN.md, fact 3): a reader thread drains rtmidi's queue (JACK's
+thread never waits for our GIL), parses, routes and puts the resulting values
+on the engine's queue, which the engine drains at its next block. Show
+commands (scenes, layers, panic, arbitrated parameters) go to the control
+process on a second queue. The main thread sends LED feedback: the control
+process publishes the active scene and the layers on a shared board
+(`show_state.ShowBoard`). A vanished controller is noticed within half a
+second by the hot-plug watcher: held notes are released with a fade, and
+input and LEDs are reopened by name when it returns (every LED resent); the
+sound goes on throughout.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import logging
 import multiprocessing as mp
 import queue
 import signal
+import sys
+import threading
 import time
 from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
@@ -25,6 +31,7 @@ from symphony.errors import SymphonyError
 
 log = logging.getLogger(__name__)
 BLOCK_SECONDS = 0.005  # flood accounting period, about one audio block
+LED_INTERVAL = 0.05  # seconds between reads of the show board for LED feedback
 
 
 def run_midi(
@@ -38,6 +45,7 @@ def run_midi(
     stop: EventType,
     errors: Any,
     learn: Any = None,
+    board: Any = None,
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the control process's to handle
     try:
@@ -51,6 +59,7 @@ def run_midi(
             ready,
             stop,
             learn,
+            board,
         )
     except Exception as exc:
         errors.put(str(exc) if isinstance(exc, SymphonyError) else f"{type(exc).__name__}: {exc}")
@@ -67,6 +76,7 @@ def _serve(
     ready: EventType,
     stop: EventType,
     learn: Any = None,
+    board: Any = None,
 ) -> None:
     from symphony.live.midi_router import Router
     from symphony.mapping.layout import ControlLayout
@@ -84,9 +94,20 @@ def _serve(
     else:
         profile = load_profile(profile_path)
     router = Router(profile, layout, lambda target: float(positions[target]))
+    for problem in router.unusable:
+        log.warning("controller profile %s: %s (binding ignored)", profile.path, problem)
     parser = MidiParser(profile.parser_config())
     guard = FloodGuard()
     block = {"start": time.monotonic()}
+    routing = threading.Lock()  # the MIDI thread and the hot-plug thread share the router
+
+    def dispatch(changes: Any, show: Any) -> None:
+        for change in changes:
+            with contextlib.suppress(queue.Full):
+                engine_changes.put_nowait((change.target, change.value))
+        for command in show:
+            with contextlib.suppress(queue.Full):
+                commands.put_nowait(command)
 
     def on_message(data: Any) -> None:
         now = time.monotonic()
@@ -96,43 +117,113 @@ def _serve(
         if not guard.admit(data):
             return
         if learn is not None and learn.learning.value:
-            learn.forward(midi.connected_to or midi.wanted, data)
+            learn.forward(learning_from(), data)
             return  # while learning, controls teach and do not play
-        for event in parser.parse(data):
-            changes, show = router.route(event)
-            for change in changes:
-                with contextlib.suppress(queue.Full):
-                    engine_changes.put_nowait((change.target, change.value))
-            for command in show:
-                with contextlib.suppress(queue.Full):
-                    commands.put_nowait(command)
+        with routing:
+            for event in parser.parse(data):
+                dispatch(*router.route(event))
         if learn is not None:
             learn.took(now)
 
+    def learning_from() -> str:
+        """The port learn hears: the physical controller (or our own input, without one)."""
+        return (
+            str(midi.connected_to or midi.wanted) if midi is not None else "symphony-midi:midi_in"
+        )
+
     api_name: Any = api  # "jack" or "alsa", checked by argparse
+    midi: Any = None
     if profile_path is None:
         _serve_port(on_message, api, ready, stop)
         return
     midi = MidiInput(
-        profile.spec.controller.port, on_message, api=api_name, client_name="symphony-midi"
+        profile.spec.controller.port,
+        on_message,
+        api=api_name,
+        client_name="symphony-midi",
+        queued=True,  # JACK's thread never waits for our GIL (see MidiInput)
     )
     midi.open()
+    leds = _open_leds(profile, api_name, performance, board)
 
     def lost(held: list[tuple[int, int]]) -> None:
-        log.warning("controller '%s' is gone; held notes %s released", midi.wanted, held)
-        commands.put_nowait(_command("lost", midi.wanted))
+        if leds is not None:
+            leds.output.mark_lost()  # LEDs wait for the return, then all are resent
+        with routing:
+            released = sorted(router.held)
+            changes, show = router.release_all()
+        dispatch(changes, show)
+        log.warning(
+            "controller '%s' is gone; %d held control(s) released with a fade (%s; notes %s)",
+            midi.wanted,
+            len(released),
+            ", ".join(released) or "none",
+            held,
+        )
+        with contextlib.suppress(queue.Full):
+            commands.put_nowait(_command("lost", midi.wanted))
 
     def back() -> None:
-        commands.put_nowait(_command("returned", midi.wanted))
+        if leds is not None:
+            leds.reconnect()
+        with contextlib.suppress(queue.Full):
+            commands.put_nowait(_command("returned", midi.wanted))
 
     watcher = HotPlugWatcher(midi, on_lost=lost, on_return=back)
     watcher.start()
     ready.set()
     try:
-        stop.wait()
+        while not stop.wait(LED_INTERVAL):
+            if leds is not None:
+                leds.driver.poll()
     finally:
         watcher.stop()
         midi.close()
+        if leds is not None:
+            leds.output.close()
+        print(_flood_summary(profile.spec.controller.name, guard.counts), file=sys.stderr)
+
+
+def _flood_summary(name: str, counts: dict[str, int]) -> str:
+    """One line: what the controller sent over the show, and what was dropped."""
+    said = ", ".join(f"{kind.replace('_', ' ')} {n}" for kind, n in counts.items())
+    return f"symphony midi: {name}: {said}"
+
+
+class _Leds:
+    """The controller's LED output and the driver that feeds it from the show board."""
+
+    def __init__(self, output: Any, driver: Any) -> None:
+        self.output = output
+        self.driver = driver
+
+    def reconnect(self) -> None:
+        """After a hot-plug return: reopen by name, then resend every LED."""
+        try:
+            self.output.open()
+        except SymphonyError as exc:
+            log.warning("controller LEDs: %s", exc)
+        self.driver.request_refresh()
+
+
+def _open_leds(profile: Any, api: Any, performance: Any, board: Any) -> _Leds | None:
+    """Open the LED output, or say why there will be no LEDs (the show goes on)."""
+    from symphony.live.show_state import ShowBoard
+    from symphony.midi.feedback import LedDriver, LedFeedback
+    from symphony.midi.ports import MidiOutput
+
+    if board is None or not any(c.led is not None for c in profile.controls.values()):
+        return None
+    meta = profile.spec.controller
+    output = MidiOutput(meta.output_port or meta.port, api=api, client_name="symphony-leds")
+    try:
+        output.open()
+    except SymphonyError as exc:
+        log.warning("controller LEDs off: %s", exc)
+    spec = performance.spec
+    shared = ShowBoard(list(spec.scenes), [layer.name for layer in spec.layers], board)
+    driver = LedDriver(LedFeedback(profile), output.send, shared.read)
+    return _Leds(output, driver)
 
 
 def _serve_port(on_message: Any, api: str, ready: EventType, stop: EventType) -> None:
@@ -191,6 +282,7 @@ class MidiProcess:
         engine_changes: Any,
         positions: Any,
         api: str = "jack",
+        board: Any = None,
     ) -> None:
         ctx = mp.get_context("spawn")
         self.commands: Any = ctx.Queue(maxsize=4096)
@@ -211,6 +303,7 @@ class MidiProcess:
                 self.stopping,
                 self.errors,
                 self.learn,
+                board,
             ),
             name="symphony-midi",
             daemon=True,

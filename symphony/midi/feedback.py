@@ -9,7 +9,7 @@ unknown, so `refresh()` forgets what was sent and the next update sends all.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from symphony.midi.profiles import ControllerProfile, Led
 
@@ -64,3 +64,52 @@ class LedFeedback:
     def refresh(self) -> None:
         """Forget the device's state (after reconnecting): the next update sends all."""
         self._sent.clear()
+
+
+ShowState = tuple[str | None, Collection[str]]
+
+
+class LedDriver:
+    """Thin device code around `LedFeedback`: poll the show's state, send what changed.
+
+    `send` returns how many messages went out; fewer than asked means the
+    device is not there (unplugged, or no output port), so everything is
+    forgotten and sent again once it is. `request_refresh` (any thread) asks
+    for a full resend at the next poll, for a device that just came back
+    with its LEDs in an unknown state.
+    """
+
+    def __init__(
+        self,
+        feedback: LedFeedback,
+        send: Callable[[list[list[int]]], int],
+        state: Callable[[], ShowState],
+    ) -> None:
+        self.feedback = feedback
+        self.send = send
+        self.state = state
+        self.sent = 0
+        self._last: ShowState | None = None
+        self._refresh = False
+
+    def request_refresh(self) -> None:
+        self._refresh = True
+
+    def poll(self) -> int:
+        """One step: how many LED messages went out."""
+        if self._refresh:
+            self._refresh = False
+            self.feedback.refresh()
+            self._last = None
+        state = self.state()
+        if state == self._last:
+            return 0
+        messages = self.feedback.update(*state)
+        sent = self.send(messages) if messages else 0
+        if sent < len(messages):
+            self.feedback.refresh()
+            self._last = None
+        else:
+            self._last = state
+        self.sent += sent
+        return sent

@@ -20,6 +20,7 @@ and the ports are reopened by name when the device comes back.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
@@ -61,11 +62,12 @@ def find_port(names: Sequence[str], wanted: str, direction: str, own_client: str
     )
 
 
-def _open_client(kind: str, api: Api, client_name: str) -> Any:
+def _open_client(kind: str, api: Api, client_name: str, queue_size: int = 1024) -> Any:
     rtmidi = _rtmidi()
-    factory = rtmidi.MidiIn if kind == "input" else rtmidi.MidiOut
     try:
-        return factory(_api_id(api), name=client_name)
+        if kind == "input":
+            return rtmidi.MidiIn(_api_id(api), name=client_name, queue_size_limit=queue_size)
+        return rtmidi.MidiOut(_api_id(api), name=client_name)
     except Exception as exc:  # rtmidi raises SystemError & co. when the API cannot start
         hint = " (is the JACK server running?)" if api == "jack" else ""
         raise SymphonyError(f"cannot start the MIDI {api} API{hint}: {exc}", where="midi") from None
@@ -93,8 +95,22 @@ class _HeldTracker:
         return held
 
 
+QUEUE_SIZE = 16384  # messages rtmidi may hold for a queued reader (a flood's burst)
+QUEUE_POLL = 0.001  # seconds a queued reader sleeps when rtmidi's queue is empty
+
+
 class MidiInput:
-    """One input port opened by name substring; reopenable after a hot-plug."""
+    """One input port opened by name substring; reopenable after a hot-plug.
+
+    `queued=False` hands each message to `callback` from rtmidi's own thread,
+    which on JACK is the client's process thread: it must take the GIL, so a
+    busy Python process makes the client miss JACK cycles and the events of a
+    missed cycle are lost (a flood through the live MIDI process lost
+    note-offs that way here). `queued=True` leaves the JACK thread in C++
+    (rtmidi's ring of `QUEUE_SIZE` messages) and a reader thread of ours
+    drains it every `QUEUE_POLL` seconds: at most a millisecond more, never a
+    stalled JACK graph or a lost note-off.
+    """
 
     def __init__(
         self,
@@ -104,6 +120,7 @@ class MidiInput:
         client_name: str = "symphony",
         port_name: str = "midi_in",
         ignore_system: bool = False,
+        queued: bool = False,
     ) -> None:
         self.wanted = wanted
         self.callback = callback
@@ -114,15 +131,19 @@ class MidiInput:
         self.client_name = client_name
         self.port_name = port_name
         self.connected_to: str | None = None
+        self.queued = queued
         self._midi: Any = None
         self._held = _HeldTracker()
         self._lock = threading.Lock()
+        self._reader: threading.Thread | None = None
+        self._reading = threading.Event()
 
     def open(self) -> str:
         """Open (or reopen) the port; returns the full name it connected to."""
         with self._lock:
             if self._midi is None:
-                self._midi = _open_client("input", self.api, self.client_name)
+                size = QUEUE_SIZE if self.queued else 1024
+                self._midi = _open_client("input", self.api, self.client_name, size)
             names = list(self._midi.get_ports())
             index = find_port(names, self.wanted, "input", self.client_name)
             if self._midi.is_port_open():
@@ -130,9 +151,36 @@ class MidiInput:
             drop = self.ignore_system
             self._midi.ignore_types(sysex=drop, timing=drop, active_sense=drop)
             self._midi.open_port(index, self.port_name)
-            self._midi.set_callback(self._on_message)
+            if self.queued:
+                self._start_reader()
+            else:
+                self._midi.set_callback(self._on_message)
             self.connected_to = names[index]
             return names[index]
+
+    def _start_reader(self) -> None:
+        if self._reader is not None:
+            return
+        self._reading.set()
+        self._reader = threading.Thread(target=self._read, name="midi-in", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        """Drain rtmidi's queue (messages in arrival order), then nap a millisecond."""
+        while self._reading.is_set():
+            batch = []
+            with self._lock:
+                if self._midi is not None:
+                    get = self._midi.get_message
+                    for _ in range(QUEUE_SIZE):
+                        message = get()
+                        if message is None:
+                            break
+                        batch.append(message)
+            for message in batch:
+                self._on_message(message)
+            if not batch:
+                time.sleep(QUEUE_POLL)
 
     def _on_message(self, message: tuple[list[int], float], _data: object = None) -> None:
         data = message[0]
@@ -150,6 +198,10 @@ class MidiInput:
         return self._held.take()
 
     def close(self) -> None:
+        self._reading.clear()
+        if self._reader is not None:
+            self._reader.join()
+            self._reader = None
         with self._lock:
             if self._midi is not None:
                 if self._midi.is_port_open():

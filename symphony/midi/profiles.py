@@ -7,7 +7,10 @@ A profile (``hardware/controllers/NAME.toml``) has three parts:
   and, where the device can light it, its LED;
 - ``[bindings]``: control name to action (``param:layer.param``,
   ``mix:layer.param``, ``macro:NAME``, ``scene:NAME``, ``layer:NAME``,
-  ``oneshot:layer.event``, ``panic``, ``master``).
+  ``oneshot:layer.event``, ``gate:layer``, ``panic``, ``master``).
+  A gate is a held note: the layer sounds while the pad is down, at the
+  note-on velocity's level over the binding's ``range`` (dB), and fades out
+  on release (see `symphony.live.midi_router`).
 
 The schema forbids unknown keys and reports the first problem with the file,
 line and key, like performance files do: a misspelt binding found at the
@@ -57,7 +60,7 @@ Byte = Annotated[int, Field(ge=0, le=127)]
 _ACTION = re.compile(
     r"^(?:(param|mix):[A-Za-z_][\w\-]*\.[A-Za-z_]\w*"
     r"|(oneshot):[A-Za-z_][\w\-]*\.[A-Za-z_]\w*"
-    r"|(macro|scene|layer):[A-Za-z_][\w\-]*"
+    r"|(macro|scene|layer|gate):[A-Za-z_][\w\-]*"
     r"|(panic|master))$"
 )
 
@@ -130,7 +133,8 @@ class Binding(_Strict):
         if not _ACTION.match(self.action):
             raise ValueError(
                 f"unknown action {self.action!r}: use param:LAYER.PARAM, mix:LAYER.PARAM,"
-                " macro:NAME, scene:NAME, layer:NAME, oneshot:LAYER.EVENT, panic or master"
+                " macro:NAME, scene:NAME, layer:NAME, gate:LAYER, oneshot:LAYER.EVENT, panic"
+                " or master"
             )
         return self
 
@@ -312,6 +316,7 @@ def check_bindings(
         "mix": params,
         "scene": scenes,
         "layer": layers,
+        "gate": layers,
         "oneshot": events,
         "macro": macros,
     }

@@ -7,9 +7,6 @@ session log shows what the engine really applied.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,6 +14,7 @@ from symphony.mapping.layout import ControlLayout
 from symphony.performance.loader import load_performance
 from symphony.session.log import read_session
 from tests.jack_server import jack_server
+from tests.live.show import LiveShow
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "performances" / "demo.toml"
@@ -31,29 +29,9 @@ def test_fader_pickup_and_panic_reach_the_engine(tmp_path: Path) -> None:
         controller = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name="korg")
         controller.open_virtual_port("nanoKONTROL2 MIDI 1")
         try:
-            show = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "symphony.cli",
-                    "live",
-                    str(DEMO),
-                    "--controller",
-                    str(PROFILE),
-                    "--duration",
-                    "9",
-                    "--no-console",
-                    "--record",
-                    str(log),
-                    "--participants",
-                    "2",
-                ],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env={**os.environ},
-            )
-            time.sleep(5.0)  # engine, MIDI process and first features up
+            show = LiveShow(DEMO, PROFILE, log, "--participants", "2")
+            show.wait_started()  # engine and MIDI process up (a fixed sleep raced them)
+            time.sleep(2.0)  # the gathering scene has brought drone.level to 0.75
             # fader 1 (CC 0) -> drone.level, pickup: low values first do nothing,
             # then the fader crosses the current level (0.75 in the gathering scene).
             for value in [*list(range(0, 128, 4)), 127, 64]:
@@ -61,10 +39,11 @@ def test_fader_pickup_and_panic_reach_the_engine(tmp_path: Path) -> None:
                 time.sleep(0.01)
             time.sleep(0.5)
             controller.send_message([0xB0, 42, 127])  # stop button: panic
-            _out, err = show.communicate(timeout=60)
+            time.sleep(0.5)
         finally:
+            code = show.stop()
             controller.close_port()
-    assert show.returncode == 0, err[-2000:]
+    assert code == 0, show.output[-2000:]
     perf = load_performance(DEMO)
     layout = ControlLayout(perf.spec, perf.patches)
     schedule = read_session(log).schedule
