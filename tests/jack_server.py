@@ -38,6 +38,24 @@ def _running_jack_servers() -> set[str]:
 _cleaned = False
 
 
+def _registry_in_use() -> bool:
+    """Does any other live process have JACK's server registry mapped?
+
+    Another test run (or a JACK client) that mapped the registry would stop
+    seeing new servers if we removed it under it, so then we leave it alone.
+    """
+    me = str(os.getpid())
+    for maps in Path("/proc").glob("[0-9]*/maps"):
+        if maps.parent.name == me:
+            continue
+        try:
+            if "jack-shm-registry" in maps.read_text(errors="replace"):
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def clean_stale_jack_shm() -> None:
     """Remove the shared-memory leftovers of JACK servers that are gone.
 
@@ -53,9 +71,10 @@ def clean_stale_jack_shm() -> None:
     _cleaned = True
     shm = Path("/dev/shm")
     running = _running_jack_servers()
+    idle = not running and not _registry_in_use()
     for entry in shm.glob("jack*"):
         name = entry.name
-        stale = not running or (
+        stale = idle or (
             name.startswith(("jack_sem.", "jack_symphony-test-"))
             and not any(f"_{server}_" in name for server in running)
         )

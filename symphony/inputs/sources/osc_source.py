@@ -179,6 +179,10 @@ def _counting_server_class() -> type:
             self.owner = owner
             super().__init__(address, dispatcher)
 
+        def server_bind(self) -> None:
+            _widen_receive_buffer(self.socket)
+            super().server_bind()
+
         def verify_request(self, request: Any, client_address: Any) -> bool:
             ok = bool(super().verify_request(request, client_address))
             if not ok:
@@ -187,6 +191,32 @@ def _counting_server_class() -> type:
             return ok
 
     return CountingServer
+
+
+RECEIVE_BUFFER = 4 * 1024 * 1024  # bytes: about 4 s of a Muse at full rate, in kernel memory
+
+
+def _widen_receive_buffer(sock: Any) -> None:
+    """Let the kernel hold a burst of datagrams while our thread is busy.
+
+    Mind Monitor sends each EEG sample as its own datagram, and a Wi-Fi
+    hiccup delivers them in bursts; the default buffer (about 200 KB, a few
+    hundred datagrams with their overhead) overflows in a fraction of a
+    second whenever the machine is loaded, and UDP drops silently. As root
+    SO_RCVBUFFORCE goes past the system's rmem_max; otherwise SO_RCVBUF gets
+    what the system allows.
+    """
+    import socket
+
+    force = getattr(socket, "SO_RCVBUFFORCE", None)
+    for option in (force, socket.SO_RCVBUF):
+        if option is None:
+            continue
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, option, RECEIVE_BUFFER)
+            return
+        except OSError:
+            continue
 
 
 def _make_server(address: tuple[str, int], dispatcher: Any, owner: OscSource) -> Any:
