@@ -7,9 +7,12 @@ chest lead's is) and noise. Processed without a belt, the breathing rate
 derived from the ECG (RSA: the band-passed beat-to-beat heart rate, see
 derived.py) must be within 1 breath/min (median absolute error after a 45 s
 warm-up) of the true rate. NeuroKit2 on the same ECG (`ecg_process` ->
-`ecg_rsp` on its heart rate, the same RSA principle -> `rsp_process`) is the
-reference, asserted with a 2 breaths/min tolerance (what it measured here:
-see the test's message).
+`ecg_rsp` on its heart rate, the same RSA principle, offline and zero-phase
+-> `rsp_process`) is the reference, held to the same 1 breath/min; ours must
+also be within 0.6 breaths/min of NeuroKit2's error. Measured (breaths/min,
+ours vs NeuroKit2): 0.48/0.46, 0.83/0.35, 0.67/0.50, 0.45/0.46; ours is
+worst in the aroused stretch, where RSA is weak (1.5 bpm) beside the 0.1 Hz
+Mayer waves.
 """
 
 from __future__ import annotations
@@ -88,7 +91,8 @@ def test_breathing_rate_from_the_ecg_matches_truth_and_neurokit2() -> None:
         msg = f"{rec.participant}: ECG-derived {err:.2f}, NeuroKit2 ecg_rsp {nk_err:.2f} /min"
         assert np.isfinite(ours).all(), msg
         assert err <= 1.0, msg
-        assert nk_err <= 2.0, msg
+        assert nk_err <= 1.0, msg
+        assert err <= nk_err + 0.6, msg
 
 
 def test_a_stopped_belt_hands_breathing_to_the_ecg_without_a_jump() -> None:
