@@ -263,6 +263,11 @@ class GroupFeatures:
         # seen (the pulse's baseline, or the ECG's beat-to-beat rate), one per person.
         if kind in _HEART_KINDS and member.derived is None:
             member.derived = lane.derived = Lane("resp", "dresp", member.index, self.rate)
+        if kind == "resp" and self._holds["breath_rate"]["last_k"][member.index] < 0:
+            # A belt whose first packet comes after the heart's first frames, before
+            # any breathing was given: start on it, as if it had been there from the
+            # start (as offline), instead of gliding over from the heart.
+            self._belt_weight[member.index] = np.nan
         return lane
 
     def _push_lane(self, lane: Lane, signal: Signal) -> None:

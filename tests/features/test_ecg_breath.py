@@ -22,8 +22,9 @@ import warnings
 import numpy as np
 import pytest
 
-from symphony.features.group import _SWITCH_SECONDS, FEATURES
+from symphony.features.group import _SWITCH_SECONDS, FEATURES, GroupFeatures
 from symphony.features.simple import ParticipantFeatures, concat_tracks, extract_features
+from symphony.features.track import FeatureTrack
 from symphony.inputs.recording import ParticipantRecording, Signal
 from symphony.inputs.simulated import StateChange, simulate_group
 
@@ -160,3 +161,52 @@ def test_a_pulse_worn_with_the_ecg_keeps_deriving_the_breathing() -> None:
     )
     for name in ("breath_rate", "breath_phase", "breath_depth"):
         np.testing.assert_array_equal(both.values[name], ppg_only.values[name])
+
+
+def test_ecg_breathing_in_a_crowd_gives_each_participant_their_solo_frames() -> None:
+    """ECG lanes of one rate share a bank; some derive breathing and some do not
+    (a pulse arrived first): each participant still gets exactly their solo frames.
+    Packets are ragged from the start, so a 25 Hz belt's first packet can come
+    after the heart's first frames (which, before the fix, started that person
+    on the heart's breathing and differed from offline for 1.5 s)."""
+    seconds = 60.0
+    recs = simulate_group(3, seconds, seed=9, script=[StateChange(0.0, "calm")])
+    people = [
+        ParticipantRecording("ecg", {"ecg": _ecg(recs[0], seconds, 0)}),
+        ParticipantRecording(
+            "ppg+ecg", {"ppg": recs[1].signals["ppg"], "ecg": _ecg(recs[1], seconds, 1)}
+        ),
+        ParticipantRecording(
+            "ecg+belt", {"ecg": _ecg(recs[2], seconds, 2), "resp": recs[2].signals["resp"]}
+        ),
+    ]
+    solo = {p.participant: extract_features(p, RATE) for p in people}
+    group = GroupFeatures(RATE, buffer_seconds=90.0)
+    rng = np.random.default_rng(11)
+    done = {(p.participant, k): 0 for p in people for k in p.signals}
+    pulls: dict[str, list[FeatureTrack]] = {p.participant: [] for p in people}
+    t = 0.0
+    while t < seconds + 1.0:
+        t += float(rng.uniform(0.02, 0.3))
+        for p in people:
+            for kind, s in p.signals.items():
+                a = done[(p.participant, kind)]
+                b = min(s.n_samples, int(t * s.rate) - int(rng.integers(0, 4)))
+                if b > a:
+                    group.push(p.participant, Signal(kind, s.rate, s.data[a:b], s.unit, a / s.rate))
+                    done[(p.participant, kind)] = b
+        if rng.random() < 0.5:
+            for name, track in group.pull().items():
+                pulls[name].append(track)
+    for name, track in group.pull().items():
+        pulls[name].append(track)
+    for p in people:
+        live = concat_tracks(pulls[p.participant], p.participant, RATE)
+        alone = solo[p.participant]
+        assert live.n_frames == alone.n_frames, p.participant
+        assert np.isfinite(alone.values["breath_rate"][alone.times() > 45.0]).all()
+        for feature in FEATURES:
+            assert np.array_equal(live.values[feature], alone.values[feature], equal_nan=True), (
+                p.participant,
+                feature,
+            )
