@@ -74,7 +74,7 @@ class Lane:
     row: int = -1
     running: bool = False  # processing started (at the first valid sample)
     beats: list[Array] = field(default_factory=list)  # confirmed, not yet taken
-    # PPG only: the lane of breathing derived from this pulse, and its derivation row.
+    # Heart lanes: the lane of breathing derived from this pulse or ECG, and its derivation row.
     derived: Lane | None = None
     riiv_row: int = -1
     riiv_running: bool = False

@@ -1,4 +1,4 @@
-"""Breathing derived from the pulse, for participants who wear no belt.
+"""Breathing derived from the pulse or the ECG, for participants who wear no belt.
 
 Breathing modulates the PPG baseline (respiration-induced intensity
 variation: venous return and intrathoracic pressure change the blood volume
@@ -8,6 +8,18 @@ decimated to ~10 Hz and handed to the ordinary belt processor (`breath.py`)
 as a respiration signal. Causal and
 chunk-invariant like every stage: the filter carries its state, and the
 samples kept are chosen by their global index, never by chunk position.
+
+From an ECG the same bank runs on another signal: the beat-to-beat heart
+rate the ECG heart stage holds per sample (`heart.py`). The heart speeds up
+on inhale and slows on exhale (respiratory sinus arrhythmia), so the
+band-passed rate is a respiration wave; unlike the ECG's baseline or R
+amplitude, whose swing and sign with breathing depend on the lead and the
+electrodes, its sign is the same for everyone. It lags the breath by about
+one beat interval (an interval's rate describes its middle and is held
+through the next) plus the band-pass's delay: measured ~0.1-0.35 cycle on
+the simulator, a steady offset that the phase carries. RSA weakens with
+arousal and fast breathing (it is ~1.5 bpm in the simulator's aroused
+state), where the 0.1 Hz Mayer wave of the heart rate can compete with it.
 
 Limits: breathing faster than ~27/min approaches the filter's corner, and a
 resting heart slower than ~45 bpm leaks into the band; quality then comes

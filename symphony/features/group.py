@@ -132,7 +132,7 @@ class _Member:
     name: str
     index: int
     lanes: dict[str, Lane] = field(default_factory=dict)
-    derived: Lane | None = None  # breathing from the pulse
+    derived: Lane | None = None  # breathing from the pulse or the ECG
     k: int = 0
     # (newest end, oldest end, lowest k_next) of `sources()`; None after any change.
     summary: tuple[float, float, int] | None = None
@@ -257,10 +257,17 @@ class GroupFeatures:
         if kind == "ecg" and "ppg" in member.lanes:
             member.lanes["ppg"].output = "pheart"  # the ECG gives the heart features
             self._ensure_output("pheart")
-        if kind == "ppg":
-            if "ecg" in member.lanes:
-                lane.output = "pheart"
+        if kind == "ppg" and "ecg" in member.lanes:
+            lane.output = "pheart"
+        # Breathing derived from the heart (derived.py): from the first heart signal
+        # seen (the pulse's baseline, or the ECG's beat-to-beat rate), one per person.
+        if kind in _HEART_KINDS and member.derived is None:
             member.derived = lane.derived = Lane("resp", "dresp", member.index, self.rate)
+        if kind == "resp" and self._holds["breath_rate"]["last_k"][member.index] < 0:
+            # A belt whose first packet comes after the heart's first frames, before
+            # any breathing was given: start on it, as if it had been there from the
+            # start (as offline), instead of gliding over from the heart.
+            self._belt_weight[member.index] = np.nan
         return lane
 
     def _push_lane(self, lane: Lane, signal: Signal) -> None:
@@ -289,7 +296,7 @@ class GroupFeatures:
             if riiv is None:
                 riiv = self._riiv[lane.fs] = RiivBank(lane.fs)
             lane.riiv_row = riiv.add_row()
-        for out in (lane.output, *(("dresp",) if lane.kind == "ppg" else ())):
+        for out in (lane.output, *(("dresp",) if lane.derived is not None else ())):
             self._ensure_output(out)
 
     def _ensure_output(self, out: str) -> None:
@@ -343,8 +350,21 @@ class GroupFeatures:
             self._write(batch, values, bank.names, m)
             for lane, times in zip(batch, beats, strict=False):
                 lane.add_beats(times)
-            if batch[0].derived is not None:
-                self._derive(batch, starts, x, values["q_heart"])
+            deriving = [i for i, lane in enumerate(batch) if lane.derived is not None]
+            if deriving:
+                # The pulse's baseline carries breathing (RIIV); the ECG's does not
+                # reliably, its beat-to-beat rate does (RSA).
+                source = values["hr"] if batch[0].kind == "ecg" else x
+                if len(deriving) < len(batch):
+                    batch_d = [batch[i] for i in deriving]
+                    self._derive(
+                        batch_d,
+                        [starts[i] for i in deriving],
+                        source[deriving],
+                        values["q_heart"][deriving],
+                    )
+                else:
+                    self._derive(batch, starts, source, values["q_heart"])
             work = [(lane, d[..., m:]) for lane, d in work if d.shape[-1] > m]
 
     def _write(
@@ -369,7 +389,10 @@ class GroupFeatures:
                 self._ring[dst][p, slot] = values[src][r, col]
 
     def _derive(self, lanes: list[Lane], starts: list[int], x: Array, q_heart: Array) -> None:
-        """Feed each pulse's derived respiration lane (see derived.py)."""
+        """Feed each heart lane's derived respiration lane (see derived.py).
+
+        `x`: the raw pulse (PPG), or the ECG's per-sample beat-to-beat heart rate.
+        """
         riiv = self._riiv[lanes[0].fs]
         # Breathing is only read from pulse the heart stage believes (no motion).
         masked = np.where(q_heart >= _DERIVE_QUALITY, x, np.nan)
