@@ -36,6 +36,15 @@ log = logging.getLogger(__name__)
 
 # How many recent beats to keep per participant for the heart-sync phase.
 BEAT_MEMORY = 8
+# Seconds between feature pulls. The extractor's cost is per pull, not per
+# sample (a pull of 20 ms of everyone's signals costs nearly what 100 ms
+# costs), so pulling at every control frame made it most of the control
+# process's CPU (benchmarks/control_step.py). 0.1 s is the packet size real
+# sensors send and the design load of benchmarks/features.py; features drive
+# mappings smoothed over seconds, and a heartbeat sounds at most this much
+# later. The collective is computed with the features; the conductor, the
+# scenes and commands (MIDI, console) still run at every frame.
+FEATURE_HOP = 0.1
 
 
 @dataclass
@@ -98,6 +107,9 @@ class LiveControl:
         self.held_by: dict[int, str] = {}
         self.panicked = False
         self._explained = -1.0
+        self.feature_hop = FEATURE_HOP  # 0: poll and pull at every control frame
+        self._features_due = -math.inf
+        self._room: dict[str, Array] = {}  # the collective state at the last pull
         self.called: tuple[float, str] | None = None  # the last scene called live (at, name)
         self.board: Any = None  # live.show_state.ShowBoard: scene and layers, for LEDs
         self.row_of = {t: i for i, t in enumerate(self.rows)}
@@ -190,9 +202,14 @@ class LiveControl:
         """One control frame: everything from the sources to the engine queue."""
         now = self.clock()
         self._drain_commands(now)
-        self.poll_sources()
-        fired = self._take_features(now)
-        collective = self._collective(now)
+        fired: list[tuple[str, float]] = []
+        if now >= self._features_due:
+            self._features_due = now + self.feature_hop - 0.5 / self.rate
+            self.poll_sources()
+            fired = self._take_features(now)
+            # The room's state changes with the features: between pulls it stands.
+            self._room = self._collective(now)
+        collective = self._room
         values = self.conductor.step(np.array([now]), collective)[:, 0]
         self._send_values(values)
         self._fire(fired)
