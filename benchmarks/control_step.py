@@ -21,6 +21,10 @@ CPU allows and repeatable) and a send function that only counts. CPU time
 - sends: arbitration, overrides, positions, changed values, heartbeat triggers;
 - publish: the console's snapshot.
 
+Sources are polled, features pulled and the collective computed every
+`FEATURE_HOP` seconds (live/control.py); `--hop 0` does it at every frame,
+as the control process did before, for a comparison in the same run.
+
 The first `--warmup` seconds (features warming up) are not counted.
 
 Usage: python benchmarks/control_step.py [--participants 1 8 16 64] [--seconds 30]
@@ -42,6 +46,11 @@ from typing import Any
 import numpy as np
 
 from symphony.live.control import LiveControl
+
+try:
+    from symphony.live.control import FEATURE_HOP
+except ImportError:  # an older LiveControl, for a baseline: pulls at every frame
+    FEATURE_HOP = 0.0
 from symphony.live.show_state import ShowBoard, board_size
 from symphony.performance.loader import load_performance
 from symphony.performance.sources import live_sources
@@ -103,10 +112,12 @@ def _timed(fn: Callable[..., Any], bucket: list[float]) -> Callable[..., Any]:
 
 
 def measure(
-    path: Path, participants: int, seconds: float, warmup: float
+    path: Path, participants: int, seconds: float, warmup: float, hop: float | None
 ) -> tuple[int, np.ndarray, dict[str, float]]:
-    """Steps counted, CPU ms of each step, mean CPU ms per step of each stage."""
+    """Steps counted, CPU ms of each step, mean CPU ms per step of each stage (and the rate)."""
     control, clock = build(path, participants, seconds + warmup)
+    if hop is not None and hasattr(control, "feature_hop"):
+        control.feature_hop = hop
     buckets = {stage: [0.0] for stage in STAGES}
     for stage, methods in STAGE_METHODS.items():
         for name in methods:
@@ -130,6 +141,7 @@ def measure(
     for source in control.sources:
         source.close()
     stages = {s: 1e3 * b[0] / steps for s, b in buckets.items()}
+    stages["rate"] = control.rate  # for the share of a core
     return steps, 1e3 * per_step, stages
 
 
@@ -153,19 +165,27 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=5.0, help="show seconds not counted")
     parser.add_argument("--performance", type=Path, nargs="+", default=list(PERFORMANCES))
     parser.add_argument("--profile", type=int, help="cProfile this many participants instead")
+    parser.add_argument(
+        "--hop",
+        type=float,
+        nargs="+",
+        default=[FEATURE_HOP, 0.0],
+        help="seconds between feature pulls to compare (0: every frame, the old way)",
+    )
     args = parser.parse_args()
     if args.profile:
         profile(args.performance[0], args.profile, args.seconds)
         return
-    head = f"{'performance':<16}{'people':>7}{'steps':>7}{'mean ms':>9}{'p95 ms':>8}{'% core':>8}"
+    head = f"{'performance':<16}{'hop s':>6}{'people':>7}{'steps':>7}"
+    head += f"{'mean ms':>9}{'p95 ms':>8}{'% core':>8}"
     print(head + "".join(f"{s:>15}" for s in STAGES))
     for path in args.performance:
-        for n in args.participants:
-            steps, per_step, stages = measure(path, n, args.seconds, args.warmup)
+        for hop, n in ((h, n) for h in args.hop for n in args.participants):
+            steps, per_step, stages = measure(path, n, args.seconds, args.warmup, hop)
             mean = float(per_step.mean())
             line = (
-                f"{path.stem:<16}{n:>7}{steps:>7}{mean:>9.2f}"
-                f"{float(np.percentile(per_step, 95)):>8.2f}{mean * 50 / 10:>8.1f}"
+                f"{path.stem:<16}{hop:>6.2f}{n:>7}{steps:>7}{mean:>9.2f}"
+                f"{float(np.percentile(per_step, 95)):>8.2f}{mean * stages.pop('rate') / 10:>8.1f}"
             )
             print(line + "".join(f"{stages[s]:>15.2f}" for s in STAGES), flush=True)
     print(f"(stage columns: mean CPU ms per step; target: <= {TARGET_MS:g} ms mean with 16 people)")
