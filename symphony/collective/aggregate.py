@@ -143,8 +143,15 @@ def collective_features(
     """
     w = quality_weight(quality)
     out: dict[str, Array] = {}
-    for name in MEDIAN_FEATURES:
-        if name in values:
+    present = [name for name in MEDIAN_FEATURES if name in values]
+    if present and w.shape[1:] == (1,) and all(np.shape(values[n])[1:] == (1,) for n in present):
+        # One frame (a live show): every feature's median in one call, a column each.
+        # Column by column it is the same arithmetic, so the same numbers.
+        medians = weighted_median(np.hstack([values[n] for n in present]), w)
+        for j, name in enumerate(present):
+            out[name] = medians[j : j + 1]
+    else:
+        for name in present:
             out[name] = weighted_median(values[name], w)
     if "breath_phase" in values:
         out["breath_phase"], out["breath_sync"] = circular_stats(values["breath_phase"], w)

@@ -9,6 +9,7 @@ block boundary and written to the session log by the engine side.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import queue
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from symphony.collective.aggregate import beat_phase, collective_features, quality_weight
+from symphony.collective.aggregate import collective_features, quality_weight
 from symphony.collective.voices import allocate
 from symphony.features.group import GroupFeatures
 from symphony.inputs.source import Source
@@ -35,6 +36,15 @@ log = logging.getLogger(__name__)
 
 # How many recent beats to keep per participant for the heart-sync phase.
 BEAT_MEMORY = 8
+# Seconds between feature pulls. The extractor's cost is per pull, not per
+# sample (a pull of 20 ms of everyone's signals costs nearly what 100 ms
+# costs), so pulling at every control frame made it most of the control
+# process's CPU (benchmarks/control_step.py). 0.1 s is the packet size real
+# sensors send and the design load of benchmarks/features.py; features drive
+# mappings smoothed over seconds, and a heartbeat sounds at most this much
+# later. The collective is computed with the features; the conductor, the
+# scenes and commands (MIDI, console) still run at every frame.
+FEATURE_HOP = 0.1
 
 
 @dataclass
@@ -97,9 +107,15 @@ class LiveControl:
         self.held_by: dict[int, str] = {}
         self.panicked = False
         self._explained = -1.0
+        self.feature_hop = FEATURE_HOP  # 0: poll and pull at every control frame
+        self._features_due = -math.inf
+        self._room: dict[str, Array] = {}  # the collective state at the last pull
         self.called: tuple[float, str] | None = None  # the last scene called live (at, name)
         self.board: Any = None  # live.show_state.ShowBoard: scene and layers, for LEDs
         self.row_of = {t: i for i, t in enumerate(self.rows)}
+        self.params = [self.layout.targets[t].param for t in self.rows]
+        self._positioned = [math.nan] * len(self.rows)  # the values `positions` shows
+        self._shown_in: Any = None  # the positions array they were written to
 
     def _drain_commands(self, now: float) -> None:
         for source in (self.local, self.commands):
@@ -186,7 +202,21 @@ class LiveControl:
         """One control frame: everything from the sources to the engine queue."""
         now = self.clock()
         self._drain_commands(now)
-        self.poll_sources()
+        fired: list[tuple[str, float]] = []
+        if now >= self._features_due:
+            self._features_due = now + self.feature_hop - 0.5 / self.rate
+            self.poll_sources()
+            fired = self._take_features(now)
+            # The room's state changes with the features: between pulls it stands.
+            self._room = self._collective(now)
+        collective = self._room
+        values = self.conductor.step(np.array([now]), collective)[:, 0]
+        self._send_values(values)
+        self._fire(fired)
+        self._publish(now, collective, values)
+
+    def _take_features(self, now: float) -> list[tuple[str, float]]:
+        """Pull the newest frame of everyone's features; the heartbeats that fired."""
         fired: list[tuple[str, float]] = []
         tracks = self.features.pull(now)
         for name in self.order:
@@ -196,34 +226,40 @@ class LiveControl:
             for t in track.events.get("heartbeat", []):
                 self.beats[name] = (self.beats[name] + [float(t)])[-BEAT_MEMORY:]
                 fired.append((name, float(t)))
-        collective = self._collective(now)
-        values = self.conductor.step(np.array([now]), collective)[:, 0]
+        return fired
+
+    def _send_values(self, values: Array) -> None:
+        """Performer arbitration and overrides on top of the show's values; send the changes."""
         for target, arbiter in self.arbiters.items():
             row = self.row_of[target]
             param = self.layout.targets[target].param
             arbiter.body = param.to_position(float(values[row]))
             values[row] = param.from_position(arbiter.position())
-        for row, target in enumerate(self.rows):
-            v = float(self.overrides.get(target, values[row]))
-            if self.positions is not None:
-                self.positions[target] = self.layout.targets[target].param.to_position(v)
+        positions = self.positions
+        shown = self._positioned
+        overrides = self.overrides
+        for row, (target, v) in enumerate(zip(self.rows, values.tolist(), strict=True)):
+            if overrides:
+                v = float(overrides.get(target, v))
+            # A position is a pure function of the value: recomputed only when it changes.
+            if positions is not None and (v != shown[row] or positions is not self._shown_in):
+                positions[target] = self.params[row].to_position(v)
+                shown[row] = v
             if v != self.last_sent[row] and math.isfinite(v):
                 self._send(target, v)
                 self.last_sent[row] = v
-        self._fire(fired)
-        self._publish(now, collective, values)
+        self._shown_in = positions
 
     def _collective(self, now: float) -> dict[str, Array]:
         if not self.order:
             return {}
         names = sorted({k for d in self.latest.values() for k in d})
-        values = {
-            k: np.array([[self.latest[p].get(k, math.nan)] for p in self.order]) for k in names
-        }
+        # One (features, participants) matrix; each feature a contiguous (participants, 1).
+        latest = [self.latest[p] for p in self.order]
+        matrix = np.array([[d.get(k, math.nan) for d in latest] for k in names])
+        values = {k: matrix[j][:, None] for j, k in enumerate(names)}
         quality = values.get("quality", np.ones((len(self.order), 1)))
-        phases = np.array(
-            [beat_phase(np.array([now]), np.array(self.beats[p])) for p in self.order]
-        )
+        phases = np.array([[_beat_phase(now, self.beats[p])] for p in self.order])
         return collective_features(values, quality, phases)
 
     def _fire(self, fired: list[tuple[str, float]]) -> None:
@@ -302,3 +338,18 @@ class LiveControl:
                 time.sleep(delay)
             else:
                 next_tick = time.monotonic()  # fell behind: skip, never burst
+
+
+def _beat_phase(now: float, beats: list[float]) -> float:
+    """`aggregate.beat_phase` for one time and a short list of beats, without numpy.
+
+    The same arithmetic on the same floats (the last beat at or before `now`,
+    the interval before it, clipped to 0..0.999), so the collective is
+    unchanged; it runs for every participant at every frame.
+    """
+    k = bisect.bisect_right(beats, now) - 1
+    if len(beats) < 2 or k < 1:
+        return math.nan
+    ibi = beats[k] - beats[k - 1]
+    phase = (now - beats[k]) / (ibi if ibi > 0 else math.inf)
+    return min(max(phase, 0.0), 0.999)

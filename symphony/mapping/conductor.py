@@ -26,6 +26,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from symphony.mapping.curves import to_range
 from symphony.mapping.layout import ControlLayout
 from symphony.mapping.mapper import Hold, OnePole, map_value
 from symphony.mapping.scenes import SceneAutomation
@@ -53,6 +54,20 @@ class _MappingState:
         )
         return self.smooth(mapped)
 
+    def contribution_one(self, features: dict[str, Array]) -> float:
+        """`contribution` for one frame (a live show): the same numbers, a few float operations."""
+        x = features.get(self.feature)
+        held = self.hold.one(float(x[0]) if x is not None else math.nan)
+        s = self.spec
+        lo, hi = s.in_range
+        u = (held - lo) / (hi - lo)
+        if not math.isfinite(u):
+            return self.smooth.one(math.nan)
+        u = min(max(u, 0.0), 1.0)
+        if s.invert:
+            u = 1.0 - u
+        return self.smooth.one(to_range(u, s.out_range[0], s.out_range[1], s.curve))
+
 
 class Conductor:
     """Turns collective features into values for every continuous target."""
@@ -79,6 +94,8 @@ class Conductor:
         t = np.asarray(times, dtype=np.float64)
         n = t.size
         values, depths = self.scenes.values(t)
+        if n == 1:
+            return self._step_one(t, values, depths, features)
         for m in self.mappings:
             mapped = m.contribution(features, n)
             depth = depths[m.depth_row]
@@ -93,6 +110,30 @@ class Conductor:
         self._limit_gain_rise(values, self.scenes.max_rise(t))
         if n:
             self.last_good = values[:, -1].copy()
+        return values
+
+    def _step_one(
+        self, t: Array, values: Array, depths: Array, features: dict[str, Array]
+    ) -> Array:
+        """`step` for one frame (a live show): the same arithmetic on floats, not arrays."""
+        for m in self.mappings:
+            mapped = m.contribution_one(features)
+            depth = float(depths[m.depth_row, 0])
+            row = float(values[m.row, 0])
+            if m.spec.mode == "set":
+                if math.isfinite(mapped):
+                    values[m.row, 0] = row + depth * (mapped - row)
+            else:
+                values[m.row, 0] = row + depth * (mapped if math.isfinite(mapped) else 0.0)
+        values = self._sanitize(values)
+        np.clip(values, self.lows[:, None], self.highs[:, None], out=values)
+        limit = float(self.scenes.max_rise(t)[0]) / self.rate
+        for row in self.gain_rows:  # `_limit_gain_rise` for one frame
+            previous = float(self.last_good[row])
+            v = float(values[row, 0])
+            if not v - previous <= limit + 1e-12 and v > previous + limit:
+                values[row, 0] = previous + limit
+        self.last_good = values[:, -1].copy()
         return values
 
     def _sanitize(self, values: Array) -> Array:

@@ -68,6 +68,12 @@ class Hold:
             self.last = float(out[-1])
         return out
 
+    def one(self, x: float) -> float:
+        """The same for a single frame (a live show), without numpy."""
+        if math.isfinite(x):
+            self.last = x
+        return self.last
+
 
 class OnePole:
     """Exponential smoothing with time constant `tau` seconds at `rate` frames/s.
@@ -96,3 +102,15 @@ class OnePole:
         y, self.zi = lfilter(b, a, x[start:], zi=self.zi)
         out[start:] = y
         return out
+
+    def one(self, x: float) -> float:
+        """The same for a single frame (a live show): lfilter's arithmetic on floats."""
+        if self.a == 0.0:
+            return x
+        if not math.isfinite(x):
+            return math.nan
+        if self.zi is None:
+            self.zi = np.array([self.a * x])
+        y = float(self.zi[0]) + (1.0 - self.a) * x
+        self.zi = np.array([x * 0.0 - y * -self.a])
+        return y

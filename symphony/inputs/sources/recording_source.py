@@ -13,11 +13,11 @@ read together), profile, format, board, participant, fast, chunk, loop.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from symphony.errors import SymphonyError
@@ -219,7 +219,7 @@ class ReplaySource:
             lap_time = elapsed - lap * self.length
             # The epsilon keeps 0.5 s x 99.99999 Hz (a rate from float steps) at 50 samples.
             exact = (lap_time - signal.start) * signal.rate + 1e-6
-            due = int(np.clip(np.floor(exact), 0, n))
+            due = min(max(math.floor(exact), 0), n)  # polled per signal per frame: no numpy
             if lap > laps or due <= index:
                 break
             offset = (0.0 if self.fast else self._t_open or 0.0) + lap * self.length
