@@ -155,6 +155,12 @@ class LiveControl:
         elif kind == "hold":
             self.overrides[command.target] = float(command.value)
             self.held_by[command.target] = command.name
+            # The MIDI process sent this value to the engine itself, ahead of us:
+            # count it as sent, or a copy of an older hold could follow a newer
+            # one there (a gate reopening for a frame after its note-off).
+            row = self.row_of.get(command.target)
+            if row is not None:
+                self.last_sent[row] = float(command.value)
             if command.target == self.layout.index("master.gain_db"):
                 self.panicked = False  # the master fader took the level back
         elif kind == "master":  # the console's master level (dB), or back to the show's
