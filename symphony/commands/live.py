@@ -22,6 +22,7 @@ from symphony.errors import SymphonyError
 from symphony.live.control import LiveControl, LiveState
 from symphony.live.default_mapping import describe, note_bindings
 from symphony.live.midi_process import MidiProcess
+from symphony.live.priority import yield_to_audio
 from symphony.live.show_state import ShowBoard, board_size
 from symphony.performance.loader import load_performance
 from symphony.performance.sources import anyone_consents, consent_of, live_sources
@@ -122,6 +123,7 @@ def run_live(args: argparse.Namespace) -> int:
         if args.controller is None:
             mapping = describe(*note_bindings(spec, control.layout))
             print(f"symphony live: {mapping}", file=sys.stderr)
+    yield_to_audio()  # from here on the audio threads win every contest for the CPU
     print(f"symphony live: {spec.performance.title}; session log {session}", file=sys.stderr)
     until = args.duration or spec.performance.duration
     last_status = 0.0
