@@ -27,6 +27,7 @@ from symphony.engine.hook import ControlApplier
 from symphony.engine.levels import SLOTS as LEVEL_SLOTS
 from symphony.engine.levels import build_level_tap
 from symphony.engine.pyo_import import load_pyo
+from symphony.engine.thread_state import keep_thread_state
 from symphony.errors import SymphonyError
 from symphony.mapping.layout import ControlLayout
 from symphony.session.log import SessionHeader, SessionWriter, performance_hash
@@ -111,6 +112,8 @@ class QueueHook:
         self.block = 0
 
     def __call__(self) -> None:
+        if self.block == 0:
+            keep_thread_state()  # no thread state built and torn down per block (see module)
         get = self.changes.get_nowait
         apply = self.applier.apply
         ring = self.ring
