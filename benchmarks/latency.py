@@ -296,7 +296,8 @@ def symphony_live(
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
     cmd = [sys.executable, "-m", "symphony", "live", str(performance), "--participants", "16"]
     cmd += ["--buffer", str(period), "--duration", f"{seconds:.0f}"]
-    cmd += ["--record", str(folder / f"probe-{period}.session")]
+    record = folder / f"probe-{period}-{time.monotonic_ns()}.session"  # one log per show
+    cmd += ["--record", str(record)]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm-256color"}
     log = (folder / f"live-{period}.log").open("wb")
     proc = subprocess.Popen(

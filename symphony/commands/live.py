@@ -56,6 +56,14 @@ def run_live(args: argparse.Namespace) -> int:
     performance = load_performance(args.performance)
     spec = performance.spec
     session = args.record or default_session_path(args.performance)
+    if session.is_file() and session.stat().st_size > 0:
+        # Appending a second show would interleave two shows in one log that no
+        # longer re-renders; refuse before anything starts, and touch nothing.
+        raise SymphonyError(
+            "this session log already holds a show; nothing was written",
+            where=session,
+            expected="a new --record path (or none: sessions/NAME-TIME.session)",
+        )
     session.parent.mkdir(parents=True, exist_ok=True)
     options = RealtimeOptions(audio=args.audio, device=args.device, buffer=args.buffer)
     seed = args.seed if args.seed is not None else spec.performance.seed

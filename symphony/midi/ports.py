@@ -97,6 +97,12 @@ class _HeldTracker:
 
 QUEUE_SIZE = 16384  # messages rtmidi may hold for a queued reader (a flood's burst)
 QUEUE_POLL = 0.001  # seconds a queued reader sleeps when rtmidi's queue is empty
+# JACK puts a new connection into its graph at a later cycle, and a loaded
+# server (late clients) can keep the old graph for several; rtmidi meanwhile
+# writes what we send into the still unconnected port, and it is lost. So an
+# output waits this long after connecting before it returns (show start and
+# hot-plug return only, never on the MIDI hot path).
+CONNECT_SETTLE = 0.2  # seconds
 
 
 class MidiInput:
@@ -238,6 +244,7 @@ class MidiOutput:
             if self._midi.is_port_open():
                 self._midi.close_port()
             self._midi.open_port(index, self.port_name)
+            time.sleep(CONNECT_SETTLE)
             self.connected_to = names[index]
             return names[index]
 

@@ -98,3 +98,25 @@ def test_live_without_a_jack_server_says_so(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "symphony: error: engine: the jack audio backend did not start" in result.stderr
     assert "is the JACK server running?" in result.stderr
+
+
+def test_live_refuses_a_session_log_that_already_holds_a_show(tmp_path: Path) -> None:
+    """A second show appended to the first would no longer re-render: refuse, touch nothing."""
+    log = tmp_path / "show.session"
+    earlier = '#symphony-session 1 {"performance": "earlier"}\np 10\n'
+    log.write_text(earlier)
+    env = {**os.environ, "JACK_DEFAULT_SERVER": "no-such-server-here"}
+    result = subprocess.run(
+        [sys.executable, "-m", "symphony.cli", "live", str(MINI), "--no-console"]
+        + ["--duration", "3", "--record", str(log)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert str(log) in result.stderr
+    assert "already holds a show" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert log.read_text() == earlier
