@@ -106,9 +106,9 @@ def test_live_refuses_a_session_log_that_already_holds_a_show(tmp_path: Path) ->
     earlier = '#symphony-session 1 {"performance": "earlier"}\np 10\n'
     log.write_text(earlier)
     env = {**os.environ, "JACK_DEFAULT_SERVER": "no-such-server-here"}
+    command = ["live", str(MINI), "--no-console", "--duration", "3", "--record", str(log)]
     result = subprocess.run(
-        [sys.executable, "-m", "symphony.cli", "live", str(MINI), "--no-console"]
-        + ["--duration", "3", "--record", str(log)],
+        [sys.executable, "-m", "symphony.cli", *command],
         capture_output=True,
         text=True,
         timeout=60,
