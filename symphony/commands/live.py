@@ -22,7 +22,7 @@ from symphony.errors import SymphonyError
 from symphony.live.control import LiveControl, LiveState
 from symphony.live.default_mapping import describe, note_bindings
 from symphony.live.midi_process import MidiProcess
-from symphony.live.priority import yield_to_audio
+from symphony.live.priority import GiveWay, shield_threads, yield_to_audio
 from symphony.live.show_state import ShowBoard, board_size
 from symphony.performance.loader import load_performance
 from symphony.performance.sources import anyone_consents, consent_of, live_sources
@@ -81,6 +81,7 @@ def run_live(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    shield_threads()  # the source threads never see GiveWay's timer signal
     sources, problems = live_sources(
         performance, args.participants, seed, clock, args.duration or spec.performance.duration
     )
@@ -132,6 +133,9 @@ def run_live(args: argparse.Namespace) -> int:
             mapping = describe(*note_bindings(spec, control.layout))
             print(f"symphony live: {mapping}", file=sys.stderr)
     yield_to_audio()  # from here on the audio threads win every contest for the CPU
+    courtesy = GiveWay()
+    if courtesy.install():  # and get the CPU back within GIVE_WAY_EVERY of asking
+        control.courtesy = courtesy
     print(f"symphony live: {spec.performance.title}; session log {session}", file=sys.stderr)
     until = args.duration or spec.performance.duration
     last_status = 0.0

@@ -32,6 +32,7 @@ from symphony.console.system import CpuMeter
 from symphony.console.view import Gauges, build_view, history_sample
 from symphony.live.control import LiveState
 from symphony.live.midi_router import Command
+from symphony.live.priority import GiveWay
 from symphony.performance.schema import PerformanceSpec
 
 FRAME_SECONDS = 0.1
@@ -141,37 +142,42 @@ class Console:
         screen.keypad(True)
         ascii_only = "utf" not in (locale.getpreferredencoding(False) or "").lower()
         last_history = last_cpu = last_paint = 0.0
+        # A frame's work (history, view, curses) is one burst of up to a few
+        # ms at SCHED_IDLE: offer the CPU to the audio threads during it.
+        courtesy = GiveWay()
+        courtesy.install()
         while not self.quit.is_set():
             now = time.monotonic()
-            self._latest()
-            state = self.state
-            if now - last_history >= HISTORY_SECONDS:
-                last_history = now
-                self.history.add(history_sample(state))
-            if now - last_cpu >= CPU_SECONDS:
-                last_cpu = now
-                self.cpu_now = {name: meter.read() for name, meter in self.cpu.items()}
-            if self.learn is not None:
-                self.learn.drain()
-            view = build_view(
-                state,
-                self.spec,
-                self.title,
-                self.duration,
-                self.history,
-                self.gauges,
-                self.cpu_now,
-            )
-            if now - self.message_at > MESSAGE_SECONDS:
-                self.message = ""
-            view.message = self.message or self.warning
-            view.help = self.help
-            view.scroll = self.scroll
-            view.ascii_only = ascii_only
-            if self.learn is not None and self.learn.active:
-                view.learn = self.learn.lines()
-                view.help = self.learn.help
-            self._draw(screen, view, repaint=now - last_paint >= REPAINT_SECONDS)
+            with courtesy:
+                self._latest()
+                state = self.state
+                if now - last_history >= HISTORY_SECONDS:
+                    last_history = now
+                    self.history.add(history_sample(state))
+                if now - last_cpu >= CPU_SECONDS:
+                    last_cpu = now
+                    self.cpu_now = {name: meter.read() for name, meter in self.cpu.items()}
+                if self.learn is not None:
+                    self.learn.drain()
+                view = build_view(
+                    state,
+                    self.spec,
+                    self.title,
+                    self.duration,
+                    self.history,
+                    self.gauges,
+                    self.cpu_now,
+                )
+                if now - self.message_at > MESSAGE_SECONDS:
+                    self.message = ""
+                view.message = self.message or self.warning
+                view.help = self.help
+                view.scroll = self.scroll
+                view.ascii_only = ascii_only
+                if self.learn is not None and self.learn.active:
+                    view.learn = self.learn.lines()
+                    view.help = self.learn.help
+                self._draw(screen, view, repaint=now - last_paint >= REPAINT_SECONDS)
             if now - last_paint >= REPAINT_SECONDS:
                 last_paint = now
             code = screen.getch()  # waits up to one frame: this is the pacing

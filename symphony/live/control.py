@@ -10,11 +10,13 @@ block boundary and written to the session log by the engine side.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import logging
 import math
 import queue
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,6 +119,8 @@ class LiveControl:
         self.params = [self.layout.targets[t].param for t in self.rows]
         self._positioned = [math.nan] * len(self.rows)  # the values `positions` shows
         self._shown_in: Any = None  # the positions array they were written to
+        # Around each step: live.priority.GiveWay when the live command runs us.
+        self.courtesy: AbstractContextManager[Any] = contextlib.nullcontext()
 
     def _drain_commands(self, now: float) -> None:
         for source in (self.local, self.commands):
@@ -338,7 +342,8 @@ class LiveControl:
                 return
             if until is not None and self.clock() >= until:
                 return
-            self.step()
+            with self.courtesy:
+                self.step()
             next_tick += period
             delay = next_tick - time.monotonic()
             if delay > 0:

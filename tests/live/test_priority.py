@@ -35,3 +35,72 @@ def test_control_process_and_its_later_threads_run_at_sched_idle() -> None:
     assert took is True
     assert after == os.SCHED_IDLE
     assert thread == os.SCHED_IDLE
+
+
+def _give_way_child(results: mp.Queue) -> None:  # type: ignore[type-arg]
+    import signal
+    import threading
+    import time
+
+    from symphony.live.priority import GiveWay, shield_threads
+
+    shield_threads()
+    masks: list[set[int]] = []
+
+    def record_mask() -> None:
+        masks.append(set(signal.pthread_sigmask(signal.SIG_BLOCK, [])))
+
+    thread = threading.Thread(target=record_mask)  # a source thread: started before install
+    thread.start()
+    thread.join()
+    courtesy = GiveWay(every=0.0002)
+    installed = courtesy.install()
+    main_mask = set(signal.pthread_sigmask(signal.SIG_BLOCK, []))
+
+    def spin(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            pass
+
+    spin(0.05)
+    outside = courtesy.offers
+    with courtesy:
+        spin(0.05)
+    inside = courtesy.offers - outside
+    time.sleep(0.02)  # a signal still on its way must not end the process
+    blocked = (signal.SIGALRM in masks[0], signal.SIGALRM in main_mask)
+    results.put((installed, *blocked, outside, inside))
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_yield"), reason="no sched_yield on this system")
+def test_give_way_offers_the_cpu_only_while_working_and_only_from_the_main_thread() -> None:
+    ctx = mp.get_context("spawn")
+    results = ctx.Queue()
+    child = ctx.Process(target=_give_way_child, args=(results,))
+    child.start()
+    installed, thread_blocked, main_blocked, outside, inside = results.get(timeout=30)
+    child.join(10)
+    assert child.exitcode == 0  # no "Alarm clock" after the timer stopped
+    assert installed is True
+    assert thread_blocked is True  # source threads never see the signal
+    assert main_blocked is False
+    assert outside == 0  # no timer between steps
+    # 50 ms of work at one offer per 0.2 ms is 250 offers; a loaded machine
+    # delays signals, so only a tenth is asked for (none would mean no timer).
+    assert inside >= 25
+
+
+def test_give_way_outside_the_main_thread_does_nothing() -> None:
+    import threading
+
+    from symphony.live.priority import GiveWay
+
+    seen: list[bool] = []
+    courtesy = GiveWay()
+    thread = threading.Thread(target=lambda: seen.append(courtesy.install()))
+    thread.start()
+    thread.join()
+    assert seen == [False]
+    with courtesy:  # not installed: a plain context, no timer
+        pass
+    assert courtesy.offers == 0
