@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -22,15 +24,23 @@ def _child(results: mp.Queue) -> None:  # type: ignore[type-arg]
     results.put((before, took, os.sched_getscheduler(0), seen[0]))
 
 
-@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="no SCHED_IDLE on this system")
-def test_control_process_and_its_later_threads_run_at_sched_idle() -> None:
-    # In a child process, so the test run itself keeps its priority.
+def _in_child(target: Callable[[Any], None]) -> tuple[Any, int | None]:
+    """Run `target(results)` in a fresh process, so the test run keeps its priority and signals.
+
+    Returns what it put on `results`, and its exit code.
+    """
     ctx = mp.get_context("spawn")
     results = ctx.Queue()
-    child = ctx.Process(target=_child, args=(results,))
+    child = ctx.Process(target=target, args=(results,))
     child.start()
-    before, took, after, thread = results.get(timeout=30)
+    found = results.get(timeout=30)
     child.join(10)
+    return found, child.exitcode
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="no SCHED_IDLE on this system")
+def test_control_process_and_its_later_threads_run_at_sched_idle() -> None:
+    (before, took, after, thread), _ = _in_child(_child)
     assert before == os.SCHED_OTHER
     assert took is True
     assert after == os.SCHED_IDLE
@@ -74,13 +84,8 @@ def _give_way_child(results: mp.Queue) -> None:  # type: ignore[type-arg]
 
 @pytest.mark.skipif(not hasattr(os, "sched_yield"), reason="no sched_yield on this system")
 def test_give_way_offers_the_cpu_only_while_working_and_only_from_the_main_thread() -> None:
-    ctx = mp.get_context("spawn")
-    results = ctx.Queue()
-    child = ctx.Process(target=_give_way_child, args=(results,))
-    child.start()
-    installed, thread_blocked, main_blocked, outside, inside = results.get(timeout=30)
-    child.join(10)
-    assert child.exitcode == 0  # no "Alarm clock" after the timer stopped
+    (installed, thread_blocked, main_blocked, outside, inside), code = _in_child(_give_way_child)
+    assert code == 0  # no "Alarm clock" after the timer stopped
     assert installed is True
     assert thread_blocked is True  # source threads never see the signal
     assert main_blocked is False
