@@ -40,7 +40,7 @@ from pathlib import Path
 from symphony.inputs.sources import open_source
 from symphony.live.control import LiveControl
 from symphony.performance.loader import load_performance
-from symphony.performance.plan import participant_script
+from symphony.performance.simulation import participant_script
 perf = load_performance(Path({demo!r}))
 spec = perf.spec
 t0 = time.monotonic()

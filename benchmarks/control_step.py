@@ -16,14 +16,15 @@ CPU allows and repeatable) and a send function that only counts. CPU time
 
 - poll+features: the console's keys and MIDI commands, the sources, the
   feature pull;
-- collective: everyone's latest frame to the room's state;
-- conductor: scene automation and mappings;
+- room: everyone's latest frame to the room's state (`collective/room.py`);
+- conductor: scene automation and mappings (the played values and their
+  public twin, for the session log);
 - sends: arbitration, overrides, positions, changed values, heartbeat triggers;
 - publish: the console's snapshot.
 
-Sources are polled, features pulled and the collective computed every
-`FEATURE_HOP` seconds (live/control.py); `--hop 0` does it at every frame,
-as the control process did before, for a comparison in the same run.
+Sources are polled, features pulled and the room updated every `ROOM_HOP`
+seconds (collective/room.py); `--hop 0` does it at every frame, for a
+comparison in the same run.
 
 The first `--warmup` seconds (features warming up) are not counted.
 
@@ -45,25 +46,20 @@ from typing import Any
 
 import numpy as np
 
+import symphony.live.control as live_control
+from symphony.collective.room import ROOM_HOP
 from symphony.live.control import LiveControl
-
-try:
-    from symphony.live.control import FEATURE_HOP
-except ImportError:  # an older LiveControl, for a baseline: pulls at every frame
-    FEATURE_HOP = 0.0
 from symphony.live.show_state import ShowBoard, board_size
 from symphony.performance.loader import load_performance
 from symphony.performance.sources import live_sources
 
 ROOT = Path(__file__).resolve().parent.parent
 PERFORMANCES = (ROOT / "performances" / "demo.toml", ROOT / "performances" / "latency-probe.toml")
-STAGES = ("poll+features", "collective", "conductor", "sends", "publish")
-# Which methods of LiveControl (or its conductor) make up each stage.
+STAGES = ("poll+features", "room", "conductor", "sends", "publish")
+# Which methods of LiveControl make up each stage (the rest are timed in `measure`).
 STAGE_METHODS = {
-    "poll+features": ("_drain_commands", "poll_sources", "_take_features"),
-    "collective": ("_collective",),
+    "poll+features": ("_drain", "poll_sources"),
     "sends": ("_send_values", "_fire"),
-    "publish": ("_publish",),
 }
 TARGET_MS = 2.0  # per step with 16 participants: 10 % of a core at 50 Hz
 
@@ -86,7 +82,7 @@ def build(path: Path, participants: int, seconds: float) -> tuple[LiveControl, F
     sources, _ = live_sources(performance, participants, seed, clock, seconds + 1.0)
     sent = {"n": 0}
 
-    def send(target: int, value: float) -> bool:
+    def send(target: int, value: float, tag: int = 0) -> bool:
         sent["n"] += 1
         return True
 
@@ -98,6 +94,14 @@ def build(path: Path, participants: int, seconds: float) -> tuple[LiveControl, F
     board = ctx.Array("i", board_size(layers), lock=False)
     control.board = ShowBoard(list(spec.scenes), layers, board)
     return control, clock
+
+
+def set_hop(control: LiveControl, seconds: float) -> None:
+    """Room updates (poll, pull, room) every `seconds` instead of every ROOM_HOP (0: every frame).
+
+    For comparison only: a live show and its render must agree on the hop.
+    """
+    control.hop = max(1, round(seconds * control.rate))
 
 
 def _timed(fn: Callable[..., Any], bucket: list[float]) -> Callable[..., Any]:
@@ -116,14 +120,19 @@ def measure(
 ) -> tuple[int, np.ndarray, dict[str, float]]:
     """Steps counted, CPU ms of each step, mean CPU ms per step of each stage (and the rate)."""
     control, clock = build(path, participants, seconds + warmup)
-    if hop is not None and hasattr(control, "feature_hop"):
-        control.feature_hop = hop
+    if hop is not None:
+        set_hop(control, hop)
     buckets = {stage: [0.0] for stage in STAGES}
     for stage, methods in STAGE_METHODS.items():
         for name in methods:
             setattr(control, name, _timed(getattr(control, name), buckets[stage]))
-    conductor = control.conductor
-    conductor.step = _timed(conductor.step, buckets["conductor"])  # type: ignore[method-assign]
+    features, room = control.features, control.room
+    features.pull = _timed(features.pull, buckets["poll+features"])  # type: ignore[method-assign]
+    room.update = _timed(room.update, buckets["room"])  # type: ignore[method-assign]
+    for conductor in (control.conductor, control.public):
+        conductor.step = _timed(conductor.step, buckets["conductor"])  # type: ignore[method-assign]
+    publish = live_control.publish
+    live_control.publish = _timed(publish, buckets["publish"])  # type: ignore[assignment]
     period = 1.0 / control.rate
     for k in range(round(warmup * control.rate)):
         clock.now = k * period
@@ -138,6 +147,7 @@ def measure(
         start = time.process_time()
         control.step()
         per_step[i] = time.process_time() - start
+    live_control.publish = publish  # type: ignore[assignment]
     for source in control.sources:
         source.close()
     stages = {s: 1e3 * b[0] / steps for s, b in buckets.items()}
@@ -169,8 +179,8 @@ def main() -> None:
         "--hop",
         type=float,
         nargs="+",
-        default=[FEATURE_HOP, 0.0],
-        help="seconds between feature pulls to compare (0: every frame, the old way)",
+        default=[ROOM_HOP, 0.0],
+        help="seconds between room updates to compare (0: every frame, the old way)",
     )
     args = parser.parse_args()
     if args.profile:

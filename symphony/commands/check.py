@@ -20,12 +20,15 @@ def run_check(args: argparse.Namespace) -> int:
         f"{spec.output.sample_rate} Hz, ceiling {spec.output.ceiling_dbtp:g} dBTP"
     )
     for source in spec.sources:
-        consent = source.consent
-        if isinstance(consent, dict):
-            agreed = sorted(name for name, yes in consent.items() if yes)
-            kept = f"raw signals kept for: {', '.join(agreed)}" if agreed else "no raw signals kept"
+        everyone, recorded, silent = source.consent_summary()
+        if everyone:
+            kept = "data kept (record consent)"
+        elif recorded:
+            kept = f"data kept for: {', '.join(recorded)}"
         else:
-            kept = "raw signals kept (consent)" if consent else "no raw signals kept"
+            kept = "nothing kept (no record consent)"
+        if silent:
+            kept += f"; not shaping the sound (no sound consent): {', '.join(silent)}"
         live = "; live only (render needs a recording of it, or --participants N)"
         note = live if source.kind in LIVE_ONLY else ""
         print(f"  source '{source.name}' ({source.kind}): ok; {kept}{note}")

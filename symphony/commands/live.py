@@ -19,11 +19,12 @@ from types import FrameType
 
 from symphony.engine.realtime import EngineProcess, RealtimeOptions
 from symphony.errors import SymphonyError
-from symphony.live.control import LiveControl, LiveState
+from symphony.live.control import LiveControl
 from symphony.live.default_mapping import describe, note_bindings
 from symphony.live.midi_process import MidiProcess
 from symphony.live.priority import GiveWay, shield_threads, yield_to_audio
 from symphony.live.show_state import ShowBoard, board_size
+from symphony.live.show_status import LiveState, roster_summary
 from symphony.performance.loader import load_performance
 from symphony.performance.sources import anyone_consents, consent_of, live_sources
 from symphony.session.signals import SignalRecorder, signals_folder
@@ -40,7 +41,7 @@ def status_line(state: LiveState) -> str:
         f"{state.time:7.1f} s",
         f"scene {state.scene or '-'}",
         f"next {state.next_scene or '-'}",
-        f"people {int(c.get('count', 0))}",
+        f"people {roster_summary(state.counts)}",
         f"hr {c.get('heart_rate', float('nan')):5.1f}",
         f"arousal {c.get('arousal', float('nan')):.2f}",
         f"breath sync {c.get('breath_sync', float('nan')):.2f}",
@@ -87,10 +88,21 @@ def run_live(args: argparse.Namespace) -> int:
     )
     for problem in problems:
         print(f"symphony: warning: {problem}", file=sys.stderr)
+    rehearsal = args.participants is not None or not spec.sources
+    control = LiveControl(
+        performance, sources, lambda t, v, tag=0: engine.send(t, v), clock, rehearsal=rehearsal
+    )
     recorder = None
-    if args.participants is None and anyone_consents(spec):
-        recorder = SignalRecorder(signals_folder(session), consent_of(spec))
+    if not rehearsal and anyone_consents(spec):
+        by_source = consent_of(spec)
+
+        def may_keep(source: str, participant: str) -> bool:
+            # The performance's grant, and still now: a withdrawal stops it at once.
+            return by_source(source, participant) and control.book.get(participant).record
+
+        recorder = SignalRecorder(signals_folder(session), may_keep)
         print(f"raw signals of consenting participants: {recorder.folder}", file=sys.stderr)
+    control.recorder = recorder
 
     def close_sources() -> None:
         for source in sources:
@@ -98,8 +110,6 @@ def run_live(args: argparse.Namespace) -> int:
         if recorder is not None:
             recorder.close()
 
-    control = LiveControl(performance, sources, engine.send, clock)
-    control.recorder = recorder
     midi: MidiProcess | None = None
     ctx = mp.get_context("spawn")
     positions = ctx.Array("d", [math.nan] * len(control.layout), lock=False)

@@ -30,6 +30,9 @@ def run_render(args: argparse.Namespace) -> int:
     )
     print(f"{spec.performance.title}: {args.output}")
     print(format_report(result.report))
+    print(result.plan.equity.summary())
+    for line in result.plan.equity.details():
+        print(line)
     if result.stats.rejected_values:
         print(f"non-finite control values replaced: {result.stats.rejected_values}")
     if result.plan.faults:

@@ -1,15 +1,24 @@
-"""The live control process: sources -> features -> collective -> conductor -> engine.
+"""The live control process: sources -> features -> the room -> conductor -> engine.
 
-This is the same path an offline render takes (DESIGN.md: one control code
-path), run one control frame at a time against the show clock. It lives in
-its own process, away from the engine: if it stalls or crashes, the engine
-keeps playing its last values, and every change it does send is applied at a
-block boundary and written to the session log by the engine side.
+The same path an offline render takes (`performance/plan.py`), run one
+control frame at a time against the show clock: every `room_hop_frames`
+frames the sources are polled, the features pulled and the room
+(`collective/room.py`) updated with the very calls the render makes, so a
+live show hears the room exactly as its render does; the conductor, the
+scenes and the performer's commands run at every frame. It lives in its
+own process, away from the engine: if it stalls or crashes, the engine
+keeps playing its last values, and every change it does send is applied at
+a block boundary and written to the session log by the engine side.
+
+Privacy: the engine plays what everyone with `sound` consent shapes. What
+the session log may keep is decided per change (`session/private.py`):
+changes that carry someone's own data go with a tag naming whose, and the
+public stand-in the log keeps instead when they did not consent to
+`record` (the same conductor with every personally owned value unknown).
 """
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import logging
 import math
@@ -17,64 +26,33 @@ import queue
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from symphony.collective.aggregate import collective_features, quality_weight
+from symphony.collective.consent import Consent, ConsentBook
+from symphony.collective.intake import ConsentChange, Leave, Message, Mood, RoomInbox
+from symphony.collective.privacy import LaneOwners
+from symphony.collective.room import INPUTS, Room, RoomFrame, Trigger, room_hop_frames
 from symphony.collective.voices import allocate
 from symphony.features.group import GroupFeatures
+from symphony.features.track import FeatureTrack
 from symphony.inputs.source import Source
+from symphony.live.performer import Performer
+from symphony.live.show_status import LiveState, Names, publish
 from symphony.mapping.conductor import Conductor
-from symphony.mapping.layout import LAYER_GAIN, MASTER_GAIN, ControlLayout
-from symphony.midi.takeover import Arbiter
+from symphony.mapping.layout import ControlLayout
 from symphony.performance.loader import Performance
+from symphony.performance.sources import ParticipantConsent, named_participants
 
 Array = npt.NDArray[np.float64]
-Send = Callable[[int, float], bool]
+Send = Callable[..., bool]  # send(target, value[, tag]) -> accepted
 log = logging.getLogger(__name__)
-
-# How many recent beats to keep per participant for the heart-sync phase.
-BEAT_MEMORY = 8
-# Seconds between feature pulls. The extractor's cost is per pull, not per
-# sample (a pull of 20 ms of everyone's signals costs nearly what 100 ms
-# costs), so pulling at every control frame made it most of the control
-# process's CPU (benchmarks/control_step.py). 40 ms keeps features within the
-# issue's 50 ms of sample arrival (hop plus a pull of a few ms) and updates
-# them at 25 Hz (the brief asks for 20 Hz or faster); a heartbeat sounds at
-# most this much later. 0.1 s halves the cost again, at up to 100 ms of delay.
-# The collective is computed with the features; the conductor, the scenes and
-# commands (MIDI, console) still run at every frame.
-FEATURE_HOP = 0.04
-
-
-@dataclass
-class LiveState:
-    """What the console shows: the latest frame of everything, and a short history."""
-
-    time: float = 0.0
-    participants: dict[str, dict[str, float]] = field(default_factory=dict)
-    collective: dict[str, float] = field(default_factory=dict)
-    values: dict[str, float] = field(default_factory=dict)
-    scene: str = ""
-    next_scene: str = ""
-    sent: int = 0
-    dropped: int = 0
-    beats: int = 0
-    # For the console's "why": what the performer does, and the scene's share.
-    held: dict[str, float] = field(default_factory=dict)  # target -> performer value
-    held_by: dict[str, str] = field(default_factory=dict)  # target -> control (or "console")
-    arbitration: dict[str, tuple[str, float | None, float]] = field(default_factory=dict)
-    muted: list[str] = field(default_factory=list)
-    scene_values: dict[str, float] = field(default_factory=dict)  # automation alone
-    depths: dict[str, float] = field(default_factory=dict)  # mapping label -> depth
-    panic: bool = False
 
 
 class LiveControl:
-    """One control frame at a time: poll, extract, aggregate, conduct, send."""
+    """One control frame at a time: poll, extract, room, conduct, send."""
 
     def __init__(
         self,
@@ -82,7 +60,10 @@ class LiveControl:
         sources: list[Source],
         send: Send,
         clock: Callable[[], float],
+        *,
+        rehearsal: bool | None = None,
     ) -> None:
+        """`rehearsal`: simulated people (may be kept); default: no `[[sources]]`."""
         spec = performance.spec
         self.spec = spec
         self.rate = spec.output.control_rate
@@ -92,37 +73,74 @@ class LiveControl:
         self.layout = ControlLayout(spec, performance.patches)
         self.initial = self.layout.initial_values(spec, spec.output)
         self.conductor = Conductor(spec, self.layout, self.initial, self.rate)
+        self.public = Conductor(spec, self.layout, self.initial, self.rate)
         self.rows = [t.index for t in self.conductor.targets]
         self.last_sent = [self.initial[i] for i in self.rows]
-        # Everyone's features in one vectorised extractor (one filter pass per signal kind).
-        self.features = GroupFeatures(self.rate)
-        self.latest: dict[str, dict[str, float]] = {}
-        self.beats: dict[str, list[float]] = {}
-        self.order: list[str] = []
-        self.state = LiveState()
-        self.overrides: dict[int, float] = {}  # target -> performer value (native units)
-        self.arbiters: dict[int, Arbiter] = {}  # offset / crossfade parameters
-        self.muted: set[str] = set()
-        self.commands: Any = None  # a queue of midi_router.Command, when a controller plays
-        self.positions: Any = None  # shared array: current position of every target
-        self.recorder: Any = None  # session.signals.SignalRecorder: consenting raw signals
-        self.local: Any = queue.Queue(maxsize=256)  # the console's keys (a process queue)
-        self.held_by: dict[int, str] = {}
-        self.panicked = False
-        self._explained = -1.0
-        self.feature_hop = FEATURE_HOP  # 0: poll and pull at every control frame
-        self._features_due = -math.inf
-        self._room: dict[str, Array] = {}  # the collective state at the last pull
-        self.called: tuple[float, str] | None = None  # the last scene called live (at, name)
-        self.board: Any = None  # live.show_state.ShowBoard: scene and layers, for LEDs
+        # What the session log last got for each row: its public stand-in, or NaN.
+        self.last_public = [math.nan] * len(self.rows)
         self.row_of = {t: i for i, t in enumerate(self.rows)}
         self.params = [self.layout.targets[t].param for t in self.rows]
+        self.defaults = ParticipantConsent(
+            spec, rehearsal=not spec.sources if rehearsal is None else rehearsal
+        )
+        self.book = ConsentBook(self.defaults)
+        self.room = Room(self.book)
+        self.hop = room_hop_frames(self.rate)
+        self._updates = 0  # room updates so far: the next is due at updates * hop / rate
+        self.owners = LaneOwners(spec.mappings, [t.name for t in self.conductor.targets])
+        self.features = GroupFeatures(self.rate)
+        self.latest: dict[str, dict[str, float]] = {}  # for the console only: never written
+        self.frame: RoomFrame | None = None
+        self._values: dict[str, Array] = {}
+        self._presence: dict[str, Array] = {}
+        self._public_values: dict[str, Array] = {}
+        self.performer = Performer(spec, self.layout, [self.conductor, self.public])
+        self.performer.sent_elsewhere = self._sent_elsewhere
+        self.state = LiveState()
+        self.names = Names(named_participants(spec))
+        self.commands: Any = None  # a queue of midi_router.Command, when a controller plays
+        self.local: Any = queue.Queue(maxsize=256)  # the console's keys (a process queue)
+        self.inbox: RoomInbox | None = None  # moods and consent from other processes
+        self.positions: Any = None  # shared array: current position of every target
+        self.recorder: Any = None  # session.signals.SignalRecorder: consenting raw signals
+        self.ledger: Any = None  # session.private.PrivateLedger, when a session log is kept
+        self.board: Any = None  # live.show_state.ShowBoard: scene and layers, for LEDs
         self._positioned = [math.nan] * len(self.rows)  # the values `positions` shows
         self._shown_in: Any = None  # the positions array they were written to
+        self._explained = -1.0
         # Around each step: live.priority.GiveWay when the live command runs us.
         self.courtesy: AbstractContextManager[Any] = contextlib.nullcontext()
 
-    def _drain_commands(self, now: float) -> None:
+    # --- commands, moods and consent ---------------------------------------------------------
+
+    def apply_command(self, command: Any, now: float) -> None:
+        """A performer's action, from the MIDI process or the console (midi_router.Command)."""
+        if command.kind == "consent":  # the console's consent key
+            self.set_consent(command.name, sound=command.sound, record=command.record)
+            return
+        self.performer.apply(command, now)
+
+    def receive(self, message: Message) -> None:
+        """A mood or a consent change (the Python API behind OSC and the visitors' page)."""
+        if isinstance(message, Mood):
+            self.room.mood(message.device, message.valence, message.arousal, self.clock())
+        elif isinstance(message, Leave):
+            self.room.leave_mood(message.device)
+            self.book.forget(message.device)
+        elif isinstance(message, ConsentChange):
+            self.set_consent(message.participant, sound=message.sound, record=message.record)
+
+    def set_consent(
+        self, participant: str, *, sound: bool | None = None, record: bool | None = None
+    ) -> Consent:
+        """Change one person's consent now; withdrawing `sound` fades them out within 1 s,
+        withdrawing `record` stops and deletes what this show kept of them (the book's
+        listeners: the signal recorder and the session log)."""
+        if sound is False:
+            self.room.leave_mood(participant)  # a phone's mood goes with its sound consent
+        return self.book.set(participant, sound=sound, record=record)
+
+    def _drain(self, now: float) -> None:
         for source in (self.local, self.commands):
             if source is None:
                 continue
@@ -132,206 +150,144 @@ class LiveControl:
                 except queue.Empty:
                     break
                 self.apply_command(command, now)
+        if self.inbox is not None:
+            for message in self.inbox.drain():
+                self.receive(message)
 
-    def apply_command(self, command: Any, now: float) -> None:
-        """A performer's action, from the MIDI process (see midi_router.Command)."""
-        kind = command.kind
-        if kind == "scene" and command.name in self.spec.scenes:
-            fade = next((c.crossfade for c in self.spec.timeline if c.scene == command.name), 5.0)
-            self.conductor.scenes.add_cue(self.spec.scenes[command.name], now, fade)
-            self.state.scene = command.name
-            self.called = (now, command.name)
-        elif kind == "layer":
-            target = self.layout.index(f"{command.name}.gain_db")
-            if command.name in self.muted:
-                self.muted.discard(command.name)
-                self.overrides.pop(target, None)
-                # Come back through the gain slew limit, from silence.
-                self.conductor.last_good[self.row_of[target]] = LAYER_GAIN.low
-            else:
-                self.muted.add(command.name)
-                self.overrides[target] = LAYER_GAIN.low
-        elif kind == "panic":
-            master = self.layout.index("master.gain_db")
-            self.overrides[master] = MASTER_GAIN.low
-            self.held_by[master] = "panic"
-            self.panicked = True
-        elif kind == "hold":
-            self.overrides[command.target] = float(command.value)
-            self.held_by[command.target] = command.name
-            # The MIDI process sent this value to the engine itself, ahead of us:
-            # count it as sent, or a copy of an older hold could follow a newer
-            # one there (a gate reopening for a frame after its note-off).
-            row = self.row_of.get(command.target)
-            if row is not None:
-                self.last_sent[row] = float(command.value)
-            if command.target == self.layout.index("master.gain_db"):
-                self.panicked = False  # the master fader took the level back
-        elif kind == "master":  # the console's master level (dB), or back to the show's
-            master = self.layout.index("master.gain_db")
-            self.panicked = False
-            self.held_by[master] = "console"
-            if math.isnan(command.value):
-                self.overrides.pop(master, None)
-            else:
-                self.overrides[master] = min(MASTER_GAIN.high, max(MASTER_GAIN.low, command.value))
-        elif kind == "performer":
-            arbiter = self.arbiters.setdefault(command.target, Arbiter(command.name))
-            arbiter.performer = float(command.value)
-        elif kind == "mix":
-            arbiter = self.arbiters.setdefault(command.target, Arbiter("crossfade"))
-            arbiter.mix = float(command.value)
-        elif kind in ("lost", "returned"):
-            log.warning("controller %s: %s", command.name, kind)
-
-    def _participant(self, name: str) -> str:
-        if name not in self.latest:
-            self.features.add(name)
-            self.latest[name] = {}
-            self.beats[name] = []
-            self.order.append(name)
-        return name
+    # --- the room --------------------------------------------------------------------------
 
     def poll_sources(self) -> None:
         for source in self.sources:
+            name = getattr(source, "name", "?")
             try:
                 chunks = source.poll()
             except Exception as exc:  # a source must never stop the show
-                log.warning("source %s failed: %s", getattr(source, "name", "?"), exc)
+                log.warning("source %s failed: %s", name, exc)
                 continue
+            for chunk in chunks:
+                self.defaults.seen(name, chunk.participant)
             if self.recorder is not None and chunks:
-                self.recorder.write(getattr(source, "name", "?"), chunks)
+                self.recorder.write(name, chunks)
             for chunk in chunks:
                 try:
-                    self.features.push(self._participant(chunk.participant), chunk.signal)
+                    self.features.push(chunk.participant, chunk.signal)
                 except ValueError as exc:  # e.g. a sensor that changed its rate: skip the chunk
-                    log.warning(
-                        "source %s, %s: %s", getattr(source, "name", "?"), chunk.participant, exc
-                    )
+                    log.warning("source %s, %s: %s", name, chunk.participant, exc)
+
+    def _room_due(self, now: float) -> bool:
+        return now >= self._updates * self.hop / self.rate - 1e-9
+
+    def update_room(self, now: float) -> list[Trigger]:
+        """Poll, pull, observe, update: the room at `now`; the beats it weighed."""
+        self.poll_sources()
+        for name, track in self.features.pull(now).items():
+            self._observe(name, track, now)
+        frame = self.room.update(now)
+        self.frame = frame
+        self.owners.update(now, frame.owners)
+        self._values = {k: np.array([v]) for k, v in frame.values.items()}
+        self._presence = {k: np.array([v]) for k, v in frame.presence.items()}
+        self._public_values = {
+            k: (np.array([math.nan]) if k in frame.owners else v) for k, v in self._values.items()
+        }
+        for participant in frame.left:
+            self.latest.pop(participant, None)
+            self.owners.forget(participant)
+        # The next update is due one hop on; a loop that fell behind skips to now.
+        self._updates = max(self._updates + 1, math.floor(now * self.rate / self.hop + 1e-9) + 1)
+        return frame.triggers
+
+    def _observe(self, name: str, track: FeatureTrack, now: float) -> None:
+        for t in track.events.get("heartbeat", ()):
+            self.room.beat(name, float(t))
+        if not track.n_frames:
+            return
+        latest = {k: float(v[-1]) for k, v in track.values.items()}
+        self.latest[name] = latest
+        row = np.array([latest.get(k, math.nan) for k in INPUTS], dtype=np.float64)
+        self.room.observe_row(name, row, latest.get("stale", 0.0) >= 0.5, now)
+
+    # --- one frame ---------------------------------------------------------------------------
 
     def step(self) -> None:
         """One control frame: everything from the sources to the engine queue."""
         now = self.clock()
-        self._drain_commands(now)
-        fired: list[tuple[str, float]] = []
-        if now >= self._features_due:
-            self._features_due = now + self.feature_hop - 0.5 / self.rate
-            self.poll_sources()
-            fired = self._take_features(now)
-            # The room's state changes with the features: between pulls it stands.
-            self._room = self._collective(now)
-        collective = self._room
-        values = self.conductor.step(np.array([now]), collective)[:, 0]
-        self._send_values(values)
+        self._drain(now)
+        fired: list[Trigger] = []
+        if self._room_due(now):
+            fired = self.update_room(now)
+        times = np.array([now])
+        values = self.conductor.step(times, self._values, self._presence)[:, 0]
+        public = self.public.step(times, self._public_values, self._presence)[:, 0]
+        self.performer.apply_to(values)
+        self.performer.apply_to(public, keep_body=False)
+        self._send_values(values, public, now)
         self._fire(fired)
-        self._publish(now, collective, values)
+        publish(self, now, values)
 
-    def _take_features(self, now: float) -> list[tuple[str, float]]:
-        """Pull the newest frame of everyone's features; the heartbeats that fired."""
-        fired: list[tuple[str, float]] = []
-        tracks = self.features.pull(now)
-        for name in self.order:
-            track = tracks[name]
-            if track.n_frames:
-                self.latest[name] = {k: float(v[-1]) for k, v in track.values.items()}
-            for t in track.events.get("heartbeat", []):
-                self.beats[name] = (self.beats[name] + [float(t)])[-BEAT_MEMORY:]
-                fired.append((name, float(t)))
-        return fired
-
-    def _send_values(self, values: Array) -> None:
-        """Performer arbitration and overrides on top of the show's values; send the changes."""
-        for target, arbiter in self.arbiters.items():
-            row = self.row_of[target]
-            param = self.layout.targets[target].param
-            arbiter.body = param.to_position(float(values[row]))
-            values[row] = param.from_position(arbiter.position())
+    def _send_values(self, values: Array, public: Array, now: float) -> None:
+        """Send the rows that changed; personal rows carry whose they are (module docstring)."""
         positions = self.positions
         shown = self._positioned
-        overrides = self.overrides
+        personal = self.owners.of_rows(now) if self.ledger is not None else {}
+        overrides = self.performer.state.overrides
         for row, (target, v) in enumerate(zip(self.rows, values.tolist(), strict=True)):
-            if overrides:
-                v = float(overrides.get(target, v))
             # A position is a pure function of the value: recomputed only when it changes.
             if positions is not None and (v != shown[row] or positions is not self._shown_in):
                 positions[target] = self.params[row].to_position(v)
                 shown[row] = v
-            if v != self.last_sent[row] and math.isfinite(v):
-                self._send(target, v)
+            whose = personal.get(row) if target not in overrides else None
+            stand_in = float(public[row])
+            # The log must see every change of what it keeps: the value, or while the
+            # row is personal its stand-in; and the value again when it stops being so.
+            logged = self.last_public[row]
+            moved = v != self.last_sent[row]
+            if whose:
+                moved = moved or stand_in != logged
+            elif logged == logged:  # was personal (not NaN): the log gets the value back
+                moved = True
+            if moved and math.isfinite(v):
+                self._send(target, v, whose, stand_in)
                 self.last_sent[row] = v
+                self.last_public[row] = stand_in if whose else math.nan
         self._shown_in = positions
 
-    def _collective(self, now: float) -> dict[str, Array]:
-        if not self.order:
-            return {}
-        names = sorted({k for d in self.latest.values() for k in d})
-        # One (features, participants) matrix; each feature a contiguous (participants, 1).
-        latest = [self.latest[p] for p in self.order]
-        matrix = np.array([[d.get(k, math.nan) for d in latest] for k in names])
-        values = {k: matrix[j][:, None] for j, k in enumerate(names)}
-        quality = values.get("quality", np.ones((len(self.order), 1)))
-        phases = np.array([[_beat_phase(now, self.beats[p])] for p in self.order])
-        return collective_features(values, quality, phases)
-
-    def _fire(self, fired: list[tuple[str, float]]) -> None:
+    def _fire(self, fired: list[Trigger]) -> None:
         if not fired or not self.spec.triggers:
             return
-        placements = allocate(len(self.order), self.spec.participants.voices)
-        index = {p: i for i, p in enumerate(self.order)}
+        voices_per_family = self.spec.participants.voices
         for trig in self.spec.triggers:
             voices = self.layout.voices[trig.target]
-            for name, _t in fired:
-                place = placements[index[name]]
-                weight = float(quality_weight(np.array([self.latest[name].get("quality", 0.0)]))[0])
-                if weight <= 0.0:
-                    continue
+            for beat in fired:
+                place = allocate(beat.room_size, voices_per_family)[beat.seat]
                 voice = voices[place.voice]
-                self._send(voice.pan, place.pan)
-                self._send(voice.velocity, trig.velocity * weight)
-                self._send(voice.fire, 1.0)
+                whose = frozenset({beat.participant}) if self.ledger is not None else None
+                self._send(voice.pan, place.pan, whose, None)
+                self._send(voice.velocity, trig.velocity * beat.gain, whose, None)
+                self._send(voice.fire, 1.0, whose, None)
                 self.state.beats += 1
 
-    def _send(self, target: int, value: float) -> None:
-        if self.send(target, value):
+    def _send(
+        self, target: int, value: float, whose: frozenset[str] | None, public: float | None
+    ) -> None:
+        if whose:
+            accepted = self.send(target, value, self.ledger.tag(whose, value, public))
+        else:
+            accepted = self.send(target, value)
+        if accepted:
             self.state.sent += 1
         else:
             self.state.dropped += 1
 
-    def _publish(self, now: float, collective: dict[str, Array], values: Array) -> None:
-        s = self.state
-        s.time = now
-        s.participants = {p: dict(self.latest[p]) for p in self.order}
-        s.collective = {k: float(v[0]) for k, v in collective.items() if np.size(v)}
-        s.values = {t.name: float(values[i]) for i, t in enumerate(self.conductor.targets)}
-        cues = self.spec.timeline
-        current = [c for c in cues if c.at <= now]
-        upcoming = [c for c in cues if c.at > now]
-        s.scene = current[-1].scene if current else ""
-        if self.called is not None and (not current or self.called[0] >= current[-1].at):
-            s.scene = self.called[1]  # called live, after the timeline's last cue
-        if self.board is not None:
-            self.board.write(s.scene, [n for n in self.board.layers if n not in self.muted])
-        s.next_scene = f"{upcoming[0].scene} at {upcoming[0].at:.0f} s" if upcoming else ""
-        self._publish_drivers(now)
+    def _sent_elsewhere(self, target: int, value: float) -> None:
+        row = self.row_of.get(target)
+        if row is not None:
+            self.last_sent[row] = value
 
-    def _publish_drivers(self, now: float) -> None:
-        """Who drives what, for the console; the scene's share at most 10 times a second."""
-        s = self.state
-        names = self.layout.targets
-        s.held = {names[t].name: v for t, v in self.overrides.items()}
-        s.held_by = {names[t].name: self.held_by.get(t, "") for t in self.overrides}
-        s.arbitration = {
-            names[t].name: (a.mode, a.performer, a.mix) for t, a in self.arbiters.items()
-        }
-        s.muted = sorted(self.muted)
-        s.panic = self.panicked
-        if now - self._explained < 0.1:
-            return
-        self._explained = now
-        scenes = self.conductor.scenes
-        native, depths = scenes.values(np.array([now]))
-        s.scene_values = {t.name: float(native[i, 0]) for i, t in enumerate(scenes.targets)}
-        s.depths = {label: float(depths[i, 0]) for i, label in enumerate(scenes.mapping_labels)}
+    def resync(self) -> None:
+        """Send every value again at the next step (a restarted engine knows nothing)."""
+        self.last_sent = [math.nan] * len(self.rows)
+        self.last_public = [math.nan] * len(self.rows)
 
     def run(self, until: float | None = None, stop: Callable[[], bool] | None = None) -> None:
         """Step at the control rate until `until` (show seconds) or `stop()`."""
@@ -350,18 +306,3 @@ class LiveControl:
                 time.sleep(delay)
             else:
                 next_tick = time.monotonic()  # fell behind: skip, never burst
-
-
-def _beat_phase(now: float, beats: list[float]) -> float:
-    """`aggregate.beat_phase` for one time and a short list of beats, without numpy.
-
-    The same arithmetic on the same floats (the last beat at or before `now`,
-    the interval before it, clipped to 0..0.999), so the collective is
-    unchanged; it runs for every participant at every frame.
-    """
-    k = bisect.bisect_right(beats, now) - 1
-    if len(beats) < 2 or k < 1:
-        return math.nan
-    ibi = beats[k] - beats[k - 1]
-    phase = (now - beats[k]) / (ibi if ibi > 0 else math.inf)
-    return min(max(phase, 0.0), 0.999)

@@ -11,7 +11,11 @@ For each continuous target, per frame:
 2. apply each mapping in file order: ``set`` pulls the value toward the
    mapped feature by the mapping's depth (the scene can fade a mapping in and
    out); ``add`` adds the mapped offset scaled by depth; a mapping whose
-   feature is still unknown leaves the value alone;
+   feature is still unknown leaves the value alone. The depth is also scaled
+   by the feature's *presence* (0..1, from the collective stage: how much of
+   the room backs it), so as the first people fade in a mapping fades in
+   with them, and an empty room plays the scene's own values, the neutral
+   bed;
 3. clamp to the target's range and replace anything non-finite by the last
    good value;
 4. limit how fast gains may rise (dB per second), so no scene change or
@@ -89,16 +93,29 @@ class Conductor:
         self.gain_rows = [i for i, t in enumerate(self.targets) if t.kind in ("gain", "master")]
         self.reported: set[int] = set()
 
-    def step(self, times: Array, features: dict[str, Array]) -> Array:
-        """Values (targets, frames) for frames at `times` given collective features."""
+    def step(
+        self,
+        times: Array,
+        features: dict[str, Array],
+        presence: dict[str, Array] | None = None,
+    ) -> Array:
+        """Values (targets, frames) for frames at `times` given collective features.
+
+        `presence` (per feature, 0..1 per frame) scales each mapping's depth;
+        a feature it does not name counts as fully present.
+        """
         t = np.asarray(times, dtype=np.float64)
         n = t.size
         values, depths = self.scenes.values(t)
+        presence = presence or {}
         if n == 1:
-            return self._step_one(t, values, depths, features)
+            return self._step_one(t, values, depths, features, presence)
         for m in self.mappings:
             mapped = m.contribution(features, n)
             depth = depths[m.depth_row]
+            backed = presence.get(m.feature)
+            if backed is not None:
+                depth = depth * backed
             row = values[m.row]
             known = np.isfinite(mapped)
             if m.spec.mode == "set":
@@ -113,12 +130,20 @@ class Conductor:
         return values
 
     def _step_one(
-        self, t: Array, values: Array, depths: Array, features: dict[str, Array]
+        self,
+        t: Array,
+        values: Array,
+        depths: Array,
+        features: dict[str, Array],
+        presence: dict[str, Array],
     ) -> Array:
         """`step` for one frame (a live show): the same arithmetic on floats, not arrays."""
         for m in self.mappings:
             mapped = m.contribution_one(features)
             depth = float(depths[m.depth_row, 0])
+            backed = presence.get(m.feature)
+            if backed is not None:
+                depth = depth * float(backed[0])
             row = float(values[m.row, 0])
             if m.spec.mode == "set":
                 if math.isfinite(mapped):

@@ -1,33 +1,41 @@
-"""The control side of a render: from simulated bodies to an engine schedule.
+"""The control side of a render: from bodies to an engine schedule.
 
-Sources -> features -> collective -> mappings, all in numpy, before the
-engine starts. This is the same code path a live show runs frame by frame;
-here it runs once over the whole performance, which is why an offline render
+Sources -> features -> the room (`collective/room.py`) -> mappings, all in
+numpy, before the engine starts. It is the path a live show runs frame by
+frame (`live/control.py`), with the same room calls in the same order, so
+the collective values and every parameter lane are the same numbers; here
+it runs once over the whole performance, which is why an offline render
 spends almost all its time in pyo.
+
+A render writes a file, so it plays the room as it may be kept: lanes that
+followed a value carried by fewer than 3 people, one of whom did not
+consent to `record`, play their public version (`collective/privacy.py`),
+and the heartbeats of people without `record` consent are not in it.
+That is also exactly what a live show's session log keeps.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from symphony.collective.aggregate import beat_phase, collective_features, quality_weight
+from symphony.collective.consent import ConsentBook
+from symphony.collective.equity import EquityReport, equity_report
+from symphony.collective.privacy import public_features, unkept_lanes
+from symphony.collective.room import Room, Trigger
 from symphony.collective.voices import allocate
-from symphony.features.simple import extract_features
 from symphony.features.track import FeatureTrack
-from symphony.inputs.faults import Fault, inject, plan_dropouts
-from symphony.inputs.recording import ParticipantRecording
-from symphony.inputs.simulated import StateChange, simulate_group
+from symphony.inputs.faults import Fault
 from symphony.mapping.conductor import Conductor
 from symphony.mapping.layout import ControlLayout
 from symphony.mapping.schedule import Schedule, events_to_schedule, frames_to_schedule
 from symphony.performance.loader import Performance
-from symphony.performance.schema import PerformanceSpec
+from symphony.performance.room_plan import RoomTimeline, run_room
+from symphony.performance.schema import PerformanceSpec, TriggerSpec
+from symphony.performance.simulation import participant_tracks
+from symphony.performance.sources import ParticipantConsent
 
 Array = npt.NDArray[np.float64]
 
@@ -40,87 +48,52 @@ class ControlPlan:
     initial: list[float]
     schedule: Schedule
     times: Array
-    tracks: list[FeatureTrack]
+    tracks: list[FeatureTrack]  # only people whose data may be kept (the plot draws them)
     collective: dict[str, Array]
+    presence: dict[str, Array]
     automation: dict[str, Array]
     scenes: list[tuple[float, str]]
     faults: list[Fault]
     duration: float
     seed: int
+    equity: EquityReport
+    room: RoomTimeline
 
 
-def participant_script(spec: PerformanceSpec) -> list[StateChange]:
-    """Scripted simulated states, from the scenes that name one."""
-    script = []
-    for cue in spec.timeline:
-        state = spec.scenes[cue.scene].participants
-        if state is not None:
-            script.append(StateChange(at=cue.at, state=state, ramp=max(cue.crossfade, 1.0)))
-    return script
+def _inputs(
+    performance: Performance, duration: float, seed: int, participants: int | None, rate: float
+) -> tuple[list[FeatureTrack], list[Fault], ParticipantConsent]:
+    """Everyone's features: the performance's sources at full speed, or simulated people."""
+    spec = performance.spec
+    if spec.sources and participants is None:
+        from symphony.performance.recorded import recorded_tracks
+
+        consent = ParticipantConsent(spec, rehearsal=False)
+        tracks = recorded_tracks(spec, performance.path, duration, rate, seen=consent.seen)
+        return tracks, [], consent
+    count = int(participants if participants is not None else spec.participants.count)
+    tracks, faults = participant_tracks(spec, duration, seed, count, rate)
+    return tracks, faults, ParticipantConsent(spec, rehearsal=True)
 
 
-def dropout_windows(spec: PerformanceSpec, duration: float) -> list[tuple[float, float, int]]:
-    windows = []
-    for k, cue in enumerate(spec.timeline):
-        end = spec.timeline[k + 1].at if k + 1 < len(spec.timeline) else duration
-        windows.append((cue.at, min(end, duration), spec.scenes[cue.scene].dropouts))
-    return windows
-
-
-def simulate(
-    spec: PerformanceSpec, duration: float, seed: int, participants: int
-) -> tuple[list[ParticipantRecording], list[Fault]]:
-    recordings = simulate_group(participants, duration, seed, participant_script(spec))
-    faults = plan_faults(spec, duration, seed, participants)
-    inject(recordings, faults)
-    return recordings, faults
-
-
-def plan_faults(spec: PerformanceSpec, duration: float, seed: int, count: int) -> list[Fault]:
-    names = [f"p{i + 1:02d}" for i in range(count)]
-    return plan_dropouts(names, dropout_windows(spec, duration), seed)
-
-
-def _bodies(
-    job: tuple[PerformanceSpec, float, int, int, list[int], list[Fault], float],
-) -> list[FeatureTrack]:
-    """Simulate some participants, corrupt them as planned, extract their features."""
-    spec, duration, seed, count, indices, faults, rate = job
-    recordings = simulate_group(count, duration, seed, participant_script(spec), indices=indices)
-    inject(recordings, faults)
-    return [extract_features(rec, rate=rate) for rec in recordings]
-
-
-def participant_tracks(
-    spec: PerformanceSpec, duration: float, seed: int, count: int, rate: float
-) -> tuple[list[FeatureTrack], list[Fault]]:
-    """Every participant's features, in parallel on the machine's cores.
-
-    Each participant is simulated from its own seed, so splitting the group
-    across processes gives exactly the tracks a single process would.
-    """
-    faults = plan_faults(spec, duration, seed, count)
-    workers = max(1, min(os.cpu_count() or 1, count, 4))
-    jobs = [
-        (spec, duration, seed, count, list(range(w, count, workers)), faults, rate)
-        for w in range(workers)
-    ]
-    if workers == 1 or "fork" not in mp.get_all_start_methods():
-        pieces = [_bodies(job) for job in jobs]
-    else:
-        # fork: the workers start with everything already imported.
-        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
-            pieces = list(pool.map(_bodies, jobs))
-    by_name = {t.participant: t for piece in pieces for t in piece}
-    return [by_name[f"p{i + 1:02d}"] for i in range(count)], faults
-
-
-def _stack(tracks: list[FeatureTrack], name: str, n: int) -> Array:
-    rows = []
-    for tr in tracks:
-        v = tr.values.get(name)
-        rows.append(np.full(n, np.nan) if v is None else v[:n])
-    return np.vstack(rows)
+def conduct(
+    spec: PerformanceSpec,
+    layout: ControlLayout,
+    initial: list[float],
+    times: Array,
+    room: RoomTimeline,
+) -> tuple[Conductor, Array]:
+    """Every continuous lane at every frame, as it may be kept (module docstring)."""
+    rate = spec.output.control_rate
+    conductor = Conductor(spec, layout, initial, rate)
+    values = conductor.step(times, room.values, room.presence)
+    names = [t.name for t in conductor.targets]
+    private = unkept_lanes(spec.mappings, names, room.unkept, times)
+    if private.any():
+        public = Conductor(spec, layout, initial, rate)
+        open_values = public.step(times, public_features(room.values, room.owned), room.presence)
+        values = np.where(private, open_values, values)
+    return conductor, values
 
 
 def plan_control(
@@ -132,31 +105,18 @@ def plan_control(
     spec = performance.spec
     duration = float(duration if duration is not None else spec.performance.duration)
     seed = int(seed if seed is not None else spec.performance.seed)
-    count = int(participants if participants is not None else spec.participants.count)
     out = spec.output
     rate = out.control_rate
-
-    if spec.sources and participants is None:
-        # The performance names its sources: read them at full speed.
-        from symphony.performance.recorded import recorded_tracks
-
-        tracks = recorded_tracks(spec, performance.path, duration, rate)
-        faults: list[Fault] = []
-    else:
-        tracks, faults = participant_tracks(spec, duration, seed, count, rate)
-    n = min(min(t.n_frames for t in tracks), int(np.floor(duration * rate)))
+    tracks, faults, defaults = _inputs(performance, duration, seed, participants, rate)
+    n = int(np.floor(duration * rate))
     times = np.arange(n) / rate
-    names = sorted({k for t in tracks for k in t.values})
-    values = {name: _stack(tracks, name, n) for name in names}
-    quality = values.get("quality", np.ones((len(tracks), n)))
-    beats = [t.events.get("heartbeat", np.zeros(0)) for t in tracks]
-    phases = np.vstack([beat_phase(times, b) for b in beats])
-    collective = collective_features(values, quality, phases)
+    book = ConsentBook(defaults)
+    room = Room(book)
+    timeline = run_room(room, tracks, rate, n)
 
     layout = ControlLayout(spec, performance.patches)
     initial = layout.initial_values(spec, out)
-    conductor = Conductor(spec, layout, initial, rate)
-    automation_values = conductor.step(times, collective)
+    conductor, automation_values = conduct(spec, layout, initial, times, timeline)
     rows = [t.index for t in conductor.targets]
     parts = [
         frames_to_schedule(
@@ -168,40 +128,43 @@ def plan_control(
             [initial[i] for i in rows],
         )
     ]
-    weights = quality_weight(quality)
-    placements = allocate(len(tracks), spec.participants.voices)
-    for trig in spec.triggers:
-        event_times, velocities = [], []
-        for p, track in enumerate(tracks):
-            ev = np.asarray(track.events.get(trig.source, np.zeros(0)), dtype=np.float64)
-            ev = ev[(ev >= 0) & (ev < duration)]
-            frame = np.clip(np.floor(ev * rate).astype(np.int64), 0, max(n - 1, 0))
-            w = weights[p, frame] if n else np.zeros(ev.size)
-            keep = w > 0.0
-            event_times.append(ev[keep])
-            velocities.append(trig.velocity * w[keep])
-        parts.append(
-            events_to_schedule(
-                event_times,
-                velocities,
-                placements,
-                layout.voices[trig.target],
-                out.sample_rate,
-                out.block_size,
-            )
-        )
-    automation = {t.name: automation_values[i] for i, t in enumerate(conductor.targets)}
-    scenes = [(cue.at, cue.scene) for cue in spec.timeline]
+    kept = [t for t in timeline.triggers if book.get(t.participant).record]
+    parts.extend(_trigger_schedule(trig, kept, layout, spec, duration) for trig in spec.triggers)
     return ControlPlan(
         layout=layout,
         initial=initial,
         schedule=Schedule.merge(parts),
         times=times,
-        tracks=tracks,
-        collective=collective,
-        automation=automation,
-        scenes=scenes,
+        tracks=[t for t in tracks if book.get(t.participant).record],
+        collective=timeline.values,
+        presence=timeline.presence,
+        automation={t.name: automation_values[i] for i, t in enumerate(conductor.targets)},
+        scenes=[(cue.at, cue.scene) for cue in spec.timeline],
         faults=faults,
         duration=duration,
         seed=seed,
+        equity=equity_report(room.totals, lambda p: book.get(p).record),
+        room=timeline,
+    )
+
+
+def _trigger_schedule(
+    trig: TriggerSpec,
+    triggers: list[Trigger],
+    layout: ControlLayout,
+    spec: PerformanceSpec,
+    duration: float,
+) -> Schedule:
+    """The voices of one trigger family fired at the room's weighted beats."""
+    out = spec.output
+    voices = spec.participants.voices
+    times, velocities, placements = [], [], []
+    for beat in triggers:
+        if not 0.0 <= beat.time < duration:
+            continue
+        times.append(np.array([beat.time]))
+        velocities.append(np.array([trig.velocity * beat.gain]))
+        placements.append(allocate(beat.room_size, voices)[beat.seat])
+    return events_to_schedule(
+        times, velocities, placements, layout.voices[trig.target], out.sample_rate, out.block_size
     )

@@ -15,6 +15,7 @@ to neutral, exactly as a sensor lost during a live show.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 from symphony.errors import SymphonyError
@@ -54,9 +55,17 @@ def _clip(chunk: SignalChunk, duration: float) -> Signal | None:
 
 
 def recorded_tracks(
-    spec: PerformanceSpec, path: Path, duration: float, rate: float
+    spec: PerformanceSpec,
+    path: Path,
+    duration: float,
+    rate: float,
+    seen: Callable[[str, str], None] | None = None,
 ) -> list[FeatureTrack]:
-    """Every participant's features over `duration` seconds, by participant name."""
+    """Every participant's features over `duration` seconds, by participant name.
+
+    `seen(source name, participant)` is told who each source delivered (their
+    consent is the consent of every source that delivers them).
+    """
     sources = replay_sources(spec, path)
     features: dict[str, ParticipantFeatures] = {}
     pieces: dict[str, list[FeatureTrack]] = {}
@@ -70,6 +79,8 @@ def recorded_tracks(
                     if signal is None:
                         continue
                     who = chunk.participant
+                    if seen is not None:
+                        seen(source.name, who)
                     if who not in features:
                         features[who] = ParticipantFeatures(who, rate)
                         pieces[who] = []

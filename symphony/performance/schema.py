@@ -74,17 +74,21 @@ class SourceSpec(BaseModel):
     This model therefore allows extra keys: the backend, which knows them,
     refuses the unknown ones.
 
-    `consent` says whether the raw signals of the participant(s) this source
-    feeds may be kept next to the session log: `true`, `false` (the default:
-    nothing is kept without consent), or a table by participant,
-    `{ anna = true, ben = false }` (unnamed participants: not kept).
+    `consent` says what the participant(s) this source feeds agreed to. Two
+    consents, independent: `sound` (their signals may shape the sound; yes
+    unless said otherwise) and `record` (their data may be kept; no unless
+    said). Forms: `true`/`false` (record, for everyone the source feeds: the
+    old form, still read), `{ sound = true, record = false }` (everyone), or
+    a table by participant whose values are either form,
+    `{ anna = true, ben = { sound = false } }` (unnamed participants: sound
+    yes, record no).
     """
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
     name: Name
     kind: str
-    consent: bool | dict[str, bool] = False
+    consent: bool | dict[str, Any] = False
 
     @field_validator("kind")
     @classmethod
@@ -101,23 +105,61 @@ class SourceSpec(BaseModel):
     @classmethod
     def _plain_consent(cls, value: Any) -> Any:
         """Only TOML true/false count: "yes" or 1 must not be read as someone's consent."""
-        values = value.values() if isinstance(value, dict) else [value]
-        if not all(isinstance(v, bool) for v in values):
-            raise ValueError(
-                "consent must be true, false or a table of participants, "
-                "{ anna = true, ben = false } (a bool, never text or a number)"
-            )
+        if isinstance(value, bool):
+            return value
+        if not isinstance(value, dict):
+            raise ValueError(_CONSENT_FORMS)
+        if is_consent_table(value):
+            return value
+        for who, entry in value.items():
+            if not (isinstance(entry, bool) or is_consent_table(entry)):
+                raise ValueError(f"consent of '{who}': {_CONSENT_FORMS}")
         return value
 
     def backend_keys(self) -> dict[str, Any]:
         """The spec the backend's `from_spec` takes: name, kind and its own keys."""
         return {"name": self.name, "kind": self.kind, **(self.model_extra or {})}
 
+    def consent_for(self, participant: str) -> tuple[bool, bool]:
+        """(sound, record) this source's entry grants one participant."""
+        entry: Any = self.consent
+        if isinstance(entry, dict) and not is_consent_table(entry):
+            entry = entry.get(participant, False)
+        if isinstance(entry, bool):
+            return True, entry
+        return bool(entry.get("sound", True)), bool(entry.get("record", False))
+
     def consents(self, participant: str) -> bool:
-        """Did this participant agree that their raw signals from this source are kept?"""
-        if isinstance(self.consent, bool):
-            return self.consent
-        return bool(self.consent.get(participant, False))
+        """Did this participant agree that their data from this source is kept (record)?"""
+        return self.consent_for(participant)[1]
+
+    def consent_summary(self) -> tuple[bool, list[str], list[str]]:
+        """(record for whoever else it delivers, who is named as recorded, who as unheard)."""
+        entry: Any = self.consent
+        if isinstance(entry, bool) or is_consent_table(entry):
+            sound, record = self.consent_for("")
+            return record, [], [] if sound else ["everyone"]
+        recorded = sorted(p for p in entry if self.consent_for(p)[1])
+        silent = sorted(p for p in entry if not self.consent_for(p)[0])
+        return False, recorded, silent
+
+
+_CONSENT_KEYS = frozenset({"sound", "record"})
+_CONSENT_FORMS = (
+    "consent must be true, false, { sound = true, record = false }, or a table of "
+    "participants with one of those each, { anna = true, ben = { record = false } } "
+    "(bools, never text or numbers)"
+)
+
+
+def is_consent_table(value: Any) -> bool:
+    """{sound = bool, record = bool} (either or both)."""
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and set(value) <= _CONSENT_KEYS
+        and all(isinstance(v, bool) for v in value.values())
+    )
 
 
 class LayerSpec(_Strict):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from symphony.collective.aggregate import COLLECTIVE_FEATURES, CYCLIC_FEATURES
+from symphony.collective.names import COLLECTIVE_FEATURES, CYCLIC_FEATURES
 from symphony.engine.patch import PatchSpec
 from symphony.errors import PerformanceError
 from symphony.mapping.layout import ControlLayout

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from symphony.collective.consent import Consent
 from symphony.errors import PerformanceError, SymphonyError
 from symphony.inputs.source import Source
-from symphony.performance.schema import PerformanceSpec, SourceSpec
+from symphony.performance.schema import PerformanceSpec, SourceSpec, is_consent_table
 from symphony.performance.toml_lines import KeyPath, TomlLines
 
 if TYPE_CHECKING:
@@ -182,7 +183,7 @@ def live_sources(
     if spec.sources and participants is None:
         return open_sources(spec, performance.path, clock)
     from symphony.inputs.sources import open_source
-    from symphony.performance.plan import participant_script
+    from symphony.performance.simulation import participant_script
 
     script = [{"at": c.at, "state": c.state, "ramp": c.ramp} for c in participant_script(spec)]
     simulated = {
@@ -208,7 +209,52 @@ def consent_of(spec: PerformanceSpec) -> Callable[[str, str], bool]:
 
 def anyone_consents(spec: PerformanceSpec) -> bool:
     """Could any participant's raw signals be kept in this performance?"""
-    return any(
-        s.consent is True or (isinstance(s.consent, dict) and any(s.consent.values()))
-        for s in spec.sources
-    )
+    return any(s.consent_summary()[0] or s.consent_summary()[1] for s in spec.sources)
+
+
+class ParticipantConsent:
+    """Each participant's consent by default, from the sources that deliver them.
+
+    A person fed by several sources (a headband and a chest strap) keeps
+    what *every* one of those entries grants: one `record = false` is
+    enough to keep nothing. Simulated rehearsal participants (no
+    `[[sources]]`, or `--participants N`) are nobody's body: they may be
+    kept. `seen` is called as sources deliver; the `ConsentBook` asks
+    `__call__`.
+    """
+
+    def __init__(self, spec: PerformanceSpec, rehearsal: bool) -> None:
+        self.rehearsal = rehearsal or not spec.sources
+        self.by_name = {s.name: s for s in spec.sources}
+        self.sources_of: dict[str, set[str]] = {}
+
+    def seen(self, source: str, participant: str) -> None:
+        self.sources_of.setdefault(participant, set()).add(source)
+
+    def __call__(self, participant: str) -> Consent:
+        if self.rehearsal:
+            return Consent(sound=True, record=True)
+        entries = [
+            self.by_name[s] for s in self.sources_of.get(participant, ()) if s in self.by_name
+        ]
+        if not entries:
+            return Consent(sound=True, record=False)
+        grants = [e.consent_for(participant) for e in entries]
+        return Consent(sound=all(g[0] for g in grants), record=all(g[1] for g in grants))
+
+
+def named_participants(spec: PerformanceSpec) -> frozenset[str]:
+    """Participants the performance file itself names (a source's `participant`, a
+    stream's, a consent table's keys): the console may show these names; anyone
+    else (a phone's own id, a stream's guess) is shown by an anonymous number."""
+    names: set[str] = set()
+    for source in spec.sources:
+        keys = source.model_extra or {}
+        if isinstance(keys.get("participant"), str):
+            names.add(keys["participant"])
+        for stream in keys.get("streams", []) or []:
+            if isinstance(stream, dict) and isinstance(stream.get("participant"), str):
+                names.add(stream["participant"])
+        if isinstance(source.consent, dict) and not is_consent_table(source.consent):
+            names.update(source.consent)
+    return frozenset(names)

@@ -7,7 +7,10 @@ leaves a file that still reads up to its last complete line:
   of its text, seed, sample rate, block size, channels and the target names
   (so a log is never replayed onto a different control layout unnoticed);
 - ``c BLOCK TARGET VALUE``: a change applied at the start of audio block
-  BLOCK (the value is written with repr, so it reads back bit-exact);
+  BLOCK (the value is written with repr, so it reads back bit-exact); a
+  change that carries a consenting person's own data is followed by
+  ``@WHO ~PUBLIC`` (whose it is, and what stands in for it if they withdraw
+  their consent: `session/private.py`);
 - ``p BLOCKS``: how many blocks the engine had played at that moment, written
   at each flush, so the re-render knows how long the show ran.
 
@@ -142,7 +145,9 @@ def read_session(path: Path) -> Session:
     for number, line in enumerate(complete, start=2):
         parts = line.split()
         try:
-            if parts[0] == "c" and len(parts) == 4:
+            # A change; a change of someone who consented to be kept also names
+            # them and its public stand-in (session/private.py): "@who ~public".
+            if parts[0] == "c" and (len(parts) == 4 or (len(parts) == 6 and parts[4][:1] == "@")):
                 b, t, v = int(parts[1]), int(parts[2]), float(parts[3])
                 if not 0 <= t < n_targets or b < 0:
                     raise ValueError("target or block out of range")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from symphony.collective.aggregate import COLLECTIVE_FEATURES
+from symphony.collective.names import COLLECTIVE_FEATURES
 from symphony.mapping.conductor import Conductor
 from symphony.mapping.layout import ControlLayout
 from symphony.mapping.mapper import Hold, OnePole

@@ -117,7 +117,7 @@ def test_cli_render_prints_the_report(tmp_path: Path) -> None:
 
 def test_parallel_planning_gives_the_same_tracks_as_one_process() -> None:
     from symphony.features.simple import extract_features
-    from symphony.performance.plan import participant_tracks, simulate
+    from symphony.performance.simulation import participant_tracks, simulate
 
     spec = load_performance(DEMO).spec
     parallel, _ = participant_tracks(spec, 30.0, 5, 3, 50.0)

@@ -242,8 +242,8 @@ kind = "osc"
     )
     assert main(["check", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "source 'circle' (recording): ok; raw signals kept for: anna" in out
-    assert "source 'phones' (osc): ok; no raw signals kept" in out
+    assert "source 'circle' (recording): ok; data kept for: anna" in out
+    assert "source 'phones' (osc): ok; nothing kept (no record consent)" in out
 
 
 def test_a_simulated_source_lasts_the_show_and_mixes_with_a_recording(show: Show) -> None:

@@ -169,7 +169,7 @@ def test_live_plays_from_lsl_and_osc_and_keeps_only_consenting_raw_signals(
     assert any(n.endswith(".fire") for n in names), "no heartbeat reached the engine"
     assert "tone.freq" in names, "the heart-rate mapping never moved"
     status = [line for line in stdout.splitlines() if "people" in line]
-    assert status and "people 3" in status[-1], status[-3:]
+    assert status and "people heard 3" in status[-1], status[-3:]
 
     # Only anna's raw signal is on disk, and it reads back as a recording.
     folder = tmp_path / "show.signals"
