@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from symphony.collective.aggregate import collective_features, quality_weight
+from symphony.collective.room_adapter import LiveVoices
 from symphony.collective.voices import allocate
 from symphony.features.group import GroupFeatures
 from symphony.inputs.source import Source
@@ -92,6 +93,7 @@ class LiveControl:
         self.layout = ControlLayout(spec, performance.patches)
         self.initial = self.layout.initial_values(spec, spec.output)
         self.conductor = Conductor(spec, self.layout, self.initial, self.rate)
+        self.room_voices = LiveVoices(spec, self.layout)  # every person's own voice
         self.rows = [t.index for t in self.conductor.targets]
         self.last_sent = [self.initial[i] for i in self.rows]
         # Everyone's features in one vectorised extractor (one filter pass per signal kind).
@@ -178,6 +180,7 @@ class LiveControl:
         elif kind == "performer":
             arbiter = self.arbiters.setdefault(command.target, Arbiter(command.name))
             arbiter.performer = float(command.value)
+            arbiter.depth = float(getattr(command, "depth", 1.0))  # a macro's span
         elif kind == "mix":
             arbiter = self.arbiters.setdefault(command.target, Arbiter("crossfade"))
             arbiter.mix = float(command.value)
@@ -220,6 +223,8 @@ class LiveControl:
             fired = self._take_features(now)
             # The room's state changes with the features: between pulls it stands.
             self._room = self._collective(now)
+            for target, value, _who in self.room_voices.update(now, self.order, self.latest):
+                self._send(target, value)
         collective = self._room
         values = self.conductor.step(np.array([now]), collective)[:, 0]
         self._send_values(values)

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from symphony.analysis.meters import RenderReport, measure_file
+from symphony.collective.room_adapter import voice_schedule
 from symphony.engine.offline import RenderStats, render_offline
+from symphony.mapping.schedule import Schedule
 from symphony.performance.loader import Performance
 from symphony.performance.plan import ControlPlan, plan_control
 
@@ -36,6 +38,10 @@ def render_performance(
 ) -> RenderResult:
     started = time.perf_counter()
     plan = plan_control(performance, duration=duration, seed=seed, participants=participants)
+    # Every person's own voice. Until the room stage hands `RoomVoices` its
+    # presences itself, the adapter builds them from the plan's tracks.
+    voices = voice_schedule(performance.spec, plan.layout, plan.tracks, plan.times)
+    plan.schedule = Schedule.merge([plan.schedule, voices])
     plan_seconds = time.perf_counter() - started
     stats = render_offline(
         performance.spec,
