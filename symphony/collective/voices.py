@@ -127,9 +127,11 @@ class VoiceRotation:
     `update(t, eligible)` is called at every room update with the people who
     may be heard now (gain above 0), in join order. While there are enough
     voices, everyone keeps theirs. With P eligible people and V voices,
-    W = P - V wait, and every `interval` seconds the voice held longest is
-    released (faded out over `fade`); after the fade (`fade` + `margin`) it
-    goes to whoever has waited longest. The interval is chosen so that
+    W = P - V wait, and every so often the voice held longest is released
+    (faded out over `fade`); after the fade (`fade` + `margin`) it goes to
+    whoever has waited longest. Handoffs are spaced to meet every waiting
+    person's deadline (`_rotate`); in a steady room that is every
+    `interval(W)` seconds, and
 
         nobody waits unheard longer than max(rotation, W * (min_hold + fade + 2 margin) / V
                                               + fade + 2 margin),
@@ -197,7 +199,7 @@ class VoiceRotation:
         for p in eligible:
             if p not in heard and p not in self.waiting:
                 self.waiting[p] = t
-        self._rotate(t)
+        self._rotate(t, order)
         self._assign(t, order)
 
     def _release(self, voice: _VoiceState, t: float) -> None:
@@ -206,21 +208,32 @@ class VoiceRotation:
         voice.owner = None
         voice.free_at = t + self.fade + self.margin
 
-    def _rotate(self, t: float) -> None:
-        """Hand on the longest-held voice every `interval` while people wait."""
+    def _rotate(self, t: float, order: dict[str, int]) -> None:
+        """Hand on the longest-held voice, as often as the people waiting need.
+
+        The person k-th in the queue (after those a voice being freed will
+        take) is served by the k-th handoff from now; handoffs are evenly
+        spaced from the last one, as widely as every such deadline allows
+        (waiting since + rotation - the handoff's silence), and never closer
+        than `min_hold` turns allow. So a room that changes size keeps the
+        promise to those already waiting.
+        """
         free = sum(1 for v in self.voices if v.owner is None)
-        waiting = len(self.waiting)
-        if waiting <= free:
+        queue = sorted(self.waiting, key=lambda p: (self.waiting[p], order[p]))[free:]
+        if not queue:
             self._last_handoff = t  # nobody needs a turn to end: the clock starts afresh
             return
-        step = self.interval(waiting - free)
-        if t < self._last_handoff + step:
+        budget = self.rotation - self.cycle
+        last = self._last_handoff
+        fits = min((self.waiting[p] + budget - last) / (k + 1) for k, p in enumerate(queue))
+        step = max(fits, (self.min_hold + self.cycle) / self.count)
+        if t < last + step:
             return
         held = [v for v in self.voices if v.owner is not None]
         if held:
             self._release(min(held, key=lambda v: v.since), t)
         # Anchored, so update lags do not add up; after a long gap, restart from now.
-        nxt = self._last_handoff + step
+        nxt = last + step
         self._last_handoff = nxt if t - nxt < step else t
 
     def _assign(self, t: float, order: dict[str, int]) -> None:

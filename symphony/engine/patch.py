@@ -135,9 +135,9 @@ class PatchContext:
             out = mono * layout.gains(float(pan))
         elif layout.angles is None:
             p = pyo.Clip(pan, 0.0, 1.0)
-            gains = [pyo.Sqrt(1.0 - p), pyo.Sqrt(p)]
-            self.kept.extend([p, gains])
-            out = mono * gains
+            sides = [mono * pyo.Sqrt(1.0 - p), mono * pyo.Sqrt(p)]
+            self.kept.extend([p, sides])
+            out = pyo.Mix(sides, voices=2)
         else:
             gains = pyo.Pointer(self._gain_table(), pan)
             self.kept.append(gains)
