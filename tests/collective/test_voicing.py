@@ -52,7 +52,7 @@ def person(name: str, seat: float, hr: float = 90.0, gain: float = 1.0) -> Prese
 
 
 def test_layout_appends_voice_targets_after_everything_else() -> None:
-    spec, layout = room()
+    _spec, layout = room()
     names = [t.name for t in layout.targets]
     first = names.index("x.tone#0.level")
     assert names[first:] == [
