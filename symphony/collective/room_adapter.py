@@ -61,6 +61,22 @@ class LiveVoices:
         return self.voices.update(now, presences(order, latest, self.seats))
 
 
+def changes_schedule(
+    updates: Sequence[tuple[float, list[Change]]], sample_rate: float, block_size: int
+) -> Schedule:
+    """Room updates' changes, (time, changes) in time order, as an engine schedule."""
+    blocks, targets, values = [], [], []
+    for t, changes in updates:
+        block = int(time_to_block(np.array([t]), sample_rate, block_size)[0])
+        for target, value, _who in changes:
+            blocks.append(block)
+            targets.append(target)
+            values.append(value)
+    return Schedule(
+        np.array(blocks, dtype=np.int64), np.array(targets, dtype=np.int64), np.array(values)
+    )
+
+
 def voice_schedule(
     spec: PerformanceSpec,
     layout: ControlLayout,
@@ -76,26 +92,14 @@ def voice_schedule(
     voices = RoomVoices(spec, layout)
     seats = SeatMap(circular)
     order = [t.participant for t in tracks]
-    names = sorted({k for t in tracks for k in t.values})
-    blocks, targets, values = [], [], []
-    out = spec.output
+    updates = []
     for frame in range(0, times.size, hop):
         latest = {
             t.participant: {
-                k: float(t.values[k][frame]) if frame < t.values[k].size else math.nan
-                for k in names
-                if k in t.values
+                k: float(v[frame]) if frame < v.size else math.nan for k, v in t.values.items()
             }
             for t in tracks
         }
-        changes = voices.update(float(times[frame]), presences(order, latest, seats))
-        if not changes:
-            continue
-        block = int(time_to_block(np.array([times[frame]]), out.sample_rate, out.block_size)[0])
-        for target, value, _who in changes:
-            blocks.append(block)
-            targets.append(target)
-            values.append(value)
-    return Schedule(
-        np.array(blocks, dtype=np.int64), np.array(targets, dtype=np.int64), np.array(values)
-    )
+        t = float(times[frame])
+        updates.append((t, voices.update(t, presences(order, latest, seats))))
+    return changes_schedule(updates, spec.output.sample_rate, spec.output.block_size)
