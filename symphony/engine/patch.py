@@ -169,7 +169,8 @@ class PatchContext:
         rows = [layout.gains(k / n) for k in range(n)]
         outs = []
         for c in range(n):
-            parts = [streams[k] * rows[k][c] for k in range(n) if rows[k][c] > 1e-9]
+            # One stream of a multichannel object, as a PyoObject of its own.
+            parts = [pyo.Sig(streams[k], mul=rows[k][c]) for k in range(n) if rows[k][c] > 1e-9]
             outs.append(pyo.Mix(parts, voices=1))
             self.kept.extend(parts)
         out = pyo.Mix(outs, voices=n)

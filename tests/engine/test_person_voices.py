@@ -148,3 +148,19 @@ def test_a_voice_whose_person_leaves_fades_without_a_click(layout: str, tmp_path
     assert np.sqrt(np.mean(left[int(7.0 * SR) :] ** 2)) < 0.1 * np.sqrt(
         np.mean(held[int(7.0 * SR) :] ** 2)
     )
+
+
+@pytest.mark.parametrize("name", ["quad", "ring8", "irregular"])
+def test_pyos_own_ring_output_lands_on_the_real_speakers(name: str, tmp_path: Path) -> None:
+    """SPan (and Particle) assume an even ring; `from_ring` maps their streams by VBAP."""
+    output = LAYOUTS[name]
+    n = int(output["channels"])  # type: ignore[call-overload]
+    spec = PerformanceSpec.model_validate(
+        {"performance": {"duration": 2}, "output": output, "layers": [{"name": "x", "patch": "r"}]}
+    )
+    layout = spec.output.speaker_layout()
+    for k in (1, n - 1):  # on one of the even ring's points: one stream only
+        x = render(spec, [(0.0, "x.pos", k / n)], tmp_path / f"{k}.wav", 1.5, PATCHES / "ringed.py")
+        measured = amplitude(x[int(0.5 * SR) :], 500.0)
+        total = float(np.linalg.norm(measured))
+        np.testing.assert_allclose(measured / total, layout.gains(k / n), atol=1e-3)

@@ -135,3 +135,42 @@ def test_ring8_renders_from_simulated_participants(tmp_path: Path) -> None:
     assert rate == 48000 and x.shape[1] == 8
     level = np.sqrt(np.mean(x[int(15 * rate) :] ** 2, axis=0))
     assert np.all(level > 10 ** (-50 / 20)), level  # every speaker of the ring plays
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        {"channels": 4, "layout": "quad"},
+        {"channels": 8, "speakers": [-30, 30, 75, 120, 170, -150, -110, -70]},
+    ],
+    ids=["quad", "irregular8"],
+)
+def test_every_shipped_patch_plays_on_quad_and_an_irregular_ring(
+    output: dict[str, object], tmp_path: Path
+) -> None:
+    from symphony.engine.patch import load_patch as load
+    from symphony.performance.loader import Performance, load_performance
+    from symphony.performance.render import render_performance
+    from symphony.performance.schema import LayerSpec, OutputSpec
+
+    ring8 = load_performance(ROOT / "performances" / "ring8.toml")
+    spec = ring8.spec.model_copy(
+        update={
+            "output": OutputSpec.model_validate(output),
+            "layers": [
+                *(layer.model_copy(update={"gain_db": -6.0}) for layer in ring8.spec.layers),
+                LayerSpec(name="mosaic", patch="mosaic", gain_db=-6.0),
+            ],
+            "scenes": {},
+            "timeline": [],
+        }
+    )
+    patches = {**ring8.patches, "mosaic": load(ROOT / "patches" / "mosaic.py")}
+    perf = Performance(spec=spec, path=ring8.path, patches=patches)
+    out = tmp_path / "room.wav"
+    result = render_performance(perf, out, duration=6.0, participants=6)
+    x, _ = sf.read(out, always_2d=True)
+    assert x.shape[1] == output["channels"] and np.isfinite(x).all()
+    level = np.sqrt(np.mean(x[int(3 * SR) :] ** 2, axis=0))
+    assert np.all(level > 10 ** (-45 / 20)), level
+    assert result.report.true_peak_dbtp <= -1.0 + 1e-6
