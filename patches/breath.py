@@ -38,6 +38,7 @@ import numpy as np
 
 from symphony.engine.params import Param
 from symphony.engine.patch import PatchContext
+from symphony.engine.shapes import breath_swell
 
 PARAMS = (
     Param("phase", 0.0, 1.0, 0.0, "cycle", "linear", 0.05, "breath phase, 0 = inhale start"),
@@ -52,8 +53,6 @@ PARAMS = (
 # choir never beats against the drone's overtones.
 _SUBCHOIRS = (((3.0, 6.0, 9.0), (0.8, 0.6, 0.35)), ((4.0, 5.0), (1.0, 0.75)))
 _TABLE_SIZE = 8192
-_PEAK_AT = 0.33  # where in the cycle the swell peaks (top of the inhale)
-_CIRCLE_HZ = 0.8  # low-pass of the phase point on the unit circle
 # Vowel formants, "oo" at rest to "ah" at the top of the inhale: (F_oo, F_ah, q, gain).
 _FORMANTS = ((300.0, 730.0, 5.0, 1.0), (870.0, 1090.0, 7.0, 0.7), (2240.0, 2440.0, 10.0, 0.3))
 _OUT_GAIN = 0.4
@@ -82,27 +81,6 @@ def chord_table(seed: int, harmonics: tuple[float, ...], gains: tuple[float, ...
         wave += a * np.sin(k * x + rng.random() * 2.0 * np.pi)
     wave /= np.abs(wave).max()
     return [float(v) for v in wave]
-
-
-def breath_swell(ctx: PatchContext, phase: Any) -> Any:
-    """0..1 swell from the breath phase: 1 at _PEAK_AT, 0 half a cycle later.
-
-    The phase is frozen while it runs backwards (the engine's SigTo gliding
-    from 1 down to 0 after a wrap), then becomes a point on the unit circle,
-    rotated so the peak sits at angle 0; the point is low-passed and
-    re-normalised, and its x coordinate is the swell. Continuous across the
-    wrap, and deaf to whole-cycle sweeps in either direction.
-    """
-    pyo = ctx.pyo
-    backwards = pyo.Compare(phase, pyo.Delay1(phase), "<")
-    held = pyo.TrackHold(phase, backwards, 1.0)
-    angle = held * (2.0 * math.pi) - 2.0 * math.pi * _PEAK_AT
-    c = pyo.Tone(pyo.Cos(angle), freq=_CIRCLE_HZ)
-    s = pyo.Tone(pyo.Sin(angle), freq=_CIRCLE_HZ)
-    mag = pyo.Sqrt(c * c + s * s) + 1e-3
-    swell = pyo.Clip(c / mag, -1.0, 1.0, mul=0.5, add=0.5)
-    ctx.keep(backwards, held, angle, c, s, mag, swell)
-    return swell
 
 
 def build(ctx: PatchContext) -> Any:

@@ -56,21 +56,24 @@ _ORGAN_LFO_HZ = (0.031, 0.047, 0.023)  # incommensurate: the crossfade never rep
 _OUT_GAIN = 0.7
 
 
-def place_gains(channels: int, pos: float) -> list[float]:
+def place_gains(
+    channels: int, pos: float, speakers: tuple[float, ...] | None = None
+) -> list[float]:
     """Constant-power gains for a voice centred at `pos` (0..1).
 
     Stereo: a point from left (0) to right (1). A ring of 3 or more speakers:
     a broad cosine lobe around `pos`, so every speaker carries a blend of every
     voice (the pad surrounds the room) while each side still leans on its own.
+    `speakers` are the ring's positions (0..1 each, from the speaker layout);
+    without them, an even ring with channel 1 at the front.
     """
     if channels == 1:
         return [1.0]
     if channels == 2:
         a = min(1.0, max(0.0, pos)) * math.pi / 2
         return [math.cos(a), math.sin(a)]
-    lobe = [
-        0.2 + 0.5 * (1.0 + math.cos(2.0 * math.pi * (c / channels - pos))) for c in range(channels)
-    ]
+    where = speakers or tuple(c / channels for c in range(channels))
+    lobe = [0.2 + 0.5 * (1.0 + math.cos(2.0 * math.pi * (s - pos))) for s in where]
     norm = math.sqrt(sum(g * g for g in lobe))
     return [g / norm for g in lobe]
 
@@ -88,6 +91,7 @@ def build(ctx: PatchContext) -> Any:
     motion = ctx.param("motion")
     level = ctx.param("level")
     n = ctx.channels
+    ring = ctx.layout.positions if n > 2 else None  # where the speakers are, 0..1
 
     # Evolution rate: 0.02 Hz (one swell a minute) at rest, up to ~0.3 Hz.
     rate = motion * motion * 0.28 + 0.02
@@ -106,7 +110,7 @@ def build(ctx: PatchContext) -> Any:
         freq = root * (ratio * (1.0 + 0.0006 * (k - 1)))
         swell = pyo.Randi(min=dip, max=1.0, freq=rate * (0.6 + 0.25 * k), mul=gain)
         saw = pyo.SuperSaw(freq=freq, detune=detune, bal=bal, mul=swell)
-        placed = saw * place_gains(n, _home(n, pos, k, len(_SAWS)))
+        placed = saw * place_gains(n, _home(n, pos, k, len(_SAWS)), ring)
         ctx.keep(freq, swell, saw, placed)
         saws.append(placed)
     # One low-pass per output channel: the filter is linear, so filtering the placed
@@ -127,7 +131,7 @@ def build(ctx: PatchContext) -> Any:
         else:
             amp = pyo.Sine(lfo_rate * _ORGAN_LFO_HZ[k], k / 3.0, motion * (0.8 * gain), gain)
         osc = pyo.Osc(table, freq=root, mul=amp)
-        placed = osc * place_gains(n, _home(n, pos, k + 0.5, len(_ORGAN)))
+        placed = osc * place_gains(n, _home(n, pos, k + 0.5, len(_ORGAN)), ring)
         ctx.keep(table, amp, osc, placed)
         voices.append(placed)
 

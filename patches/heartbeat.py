@@ -2,7 +2,8 @@
 
 What it is: each voice is a smooth exciter (a 6 ms one-cycle "lub" pulse and,
 270 ms later, a weaker 4 ms "dub"), scaled by the beat's velocity and placed
-at the voice's position in the room by a constant-power panner (SPan). All
+at the voice's position in the room by a constant-power panner (the
+square-root law in stereo, pairwise VBAP on a ring of speakers). All
 voices then ring one shared bank of three complex resonators per output
 channel: the body at ``pitch`` (A1 = 55 Hz by default, the fifth of D), a
 short knock a sixth above it (x1.6, fading 60 dB in 170 ms) and a faint skin
@@ -89,8 +90,8 @@ def build(ctx: PatchContext) -> Any:
             gains = [pyo.Sqrt(1.0 - pan), pyo.Sqrt(pan)]
             placed = [exc * g for g in gains]
             ctx.keep(pan, gains)
-        else:
-            placed = [pyo.SPan(exc, outs=n, pan=voice.pan)]
+        else:  # a ring: VBAP gain tables read at the voice's seat (the layout's angles)
+            placed = [ctx.spread(exc, voice.pan)]
         ctx.keep(exc, placed)
         excs.extend(placed)
     # With no voices allocated the layer stays silent but keeps its channel count.

@@ -142,6 +142,8 @@ def build(ctx: PatchContext) -> Any:
     ctx.keep(grains, cutoff, lp, send, verb)
     # On a ring the two reverb streams alternate speaker by speaker around the room.
     wet = verb * ([0.55 * math.sqrt(2.0 / n)] * n)
-    out = pyo.Mix([lp, wet], voices=n, mul=level * _OUT_GAIN)
+    # Particle pans over pyo's even ring; on another ring each stream goes where it belongs.
+    dry = ctx.from_ring(lp) if n > 2 else lp
+    out = pyo.Mix([dry, wet], voices=n, mul=level * _OUT_GAIN)
     ctx.keep(wet, out)
     return out

@@ -37,6 +37,7 @@ from symphony.collective.people import PeopleStore
 from symphony.collective.phases import beat_phase_now, phase_stats
 from symphony.collective.robust import fade_medians
 from symphony.collective.roster import Fades, Member, Roster, Status
+from symphony.collective.voices import SeatMap
 
 Array = npt.NDArray[np.float64]
 
@@ -77,8 +78,8 @@ class Presence:
 
     participant: str
     gain: float  # 0..1: fade-in/out x quality gate x sound consent
-    seat: int  # order of arrival among the people present
-    features: Mapping[str, float]
+    seat: float  # 0..1 position in the room (`voices.SeatMap`), stable while present
+    features: Mapping[str, float]  # their latest per-person features (NaN: unknown)
     record: bool  # may their data be kept
     status: Status = Status.HEARD
 
@@ -90,8 +91,6 @@ class Trigger:
     participant: str
     time: float
     gain: float
-    seat: int  # the person's order of arrival among those present, when delivered
-    room_size: int  # people present then
 
 
 @dataclass
@@ -112,9 +111,17 @@ class RoomFrame:
 class Room:
     """Everyone's latest features -> the collective state (see module docstring)."""
 
-    def __init__(self, consent: ConsentBook | None = None, fades: Fades | None = None) -> None:
+    def __init__(
+        self,
+        consent: ConsentBook | None = None,
+        fades: Fades | None = None,
+        *,
+        circular: bool = False,
+    ) -> None:
+        """`circular`: seats go once around a ring of speakers, else left to right."""
         self.consent = consent or ConsentBook()
         self.roster = Roster(fades)
+        self.seats = SeatMap(circular)
         self.store = PeopleStore(INPUTS)
         self.moods = MoodRoom()
         self._pending: dict[str, tuple[Array, bool, float]] = {}
@@ -161,6 +168,8 @@ class Room:
         beats = self._take_beats()
         left = self.roster.step(t, self.consent.get)
         self.store.leave(left)
+        for participant in left:
+            self.seats.leave(participant)
         members = list(self.roster.members.values())
         ids = self.store.ids
         gains = np.array([m.gain for m in members], dtype=np.float64)
@@ -179,7 +188,7 @@ class Room:
             presence=presence,
             owners=owners,
             people=self._presences(members),
-            triggers=self._weigh(beats, ids),
+            triggers=self._weigh(beats),
             counts=self.roster.counts(),
             joined=joined,
             left=left,
@@ -192,6 +201,8 @@ class Room:
             row, stale, t = self._pending[participant]
             if self.roster.observe(participant, float(row[_QUALITY]), stale, t):
                 self.store.join(participant)
+                self.seats.leave(participant)  # someone back after leaving takes a new seat
+                self.seats.join(participant)
                 joined.append(participant)
             if participant in self.store:
                 observed.append(participant)
@@ -248,25 +259,23 @@ class Room:
             Presence(
                 m.participant,
                 m.gain,
-                seat,
-                FeatureRow(self.store.values[seat]),
+                self.seats.seat(m.participant),
+                FeatureRow(self.store.values[row]),
                 self.consent.get(m.participant).record,
                 m.status,
             )
-            for seat, m in enumerate(members)
+            for row, m in enumerate(members)
         ]
 
-    def _weigh(self, beats: list[tuple[str, float]], ids: list[str]) -> list[Trigger]:
-        """Each beat weighted by its person's gain at the beat's own time."""
+    def _weigh(self, beats: list[tuple[str, float]]) -> list[Trigger]:
+        """Each beat of a person present, weighted by their gain at the beat's own time."""
         out = []
-        seats = self.store.row
         for participant, time in beats:
-            seat = seats.get(participant)
-            if seat is None:
+            if participant not in self.store:
                 continue
             gain = self._gain_at(participant, time)
             if gain > 0.0:
-                out.append(Trigger(participant, time, gain, seat, len(ids)))
+                out.append(Trigger(participant, time, gain))
         return out
 
     def _gain_at(self, participant: str, time: float) -> float:

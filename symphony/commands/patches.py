@@ -28,4 +28,11 @@ def run_patches(args: argparse.Namespace) -> int:
             )
         for e in patch.events:
             print(f"  event {e.name:<8} {e.doc}")
+        for f in patch.voice_families:
+            print(f"  voices {f.name:<7} {f.doc} (per person: level, seat)")
+            for p in f.params:
+                unit = f" {p.unit}" if p.unit else ""
+                print(
+                    f"    {p.name:<12} {p.low:g}..{p.high:g}{unit}, default {p.default:g}  {p.doc}"
+                )
     return 0

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from symphony.engine.master import MasterChain, build_master, db_to_amp
-from symphony.engine.patch import PatchContext, PatchSpec, Voice, run_build
+from symphony.engine.patch import PatchContext, PatchSpec, PersonVoice, Voice, run_build
 from symphony.errors import PatchError
 from symphony.mapping.layout import ControlLayout
 from symphony.performance.schema import PerformanceSpec
@@ -68,6 +68,7 @@ def build_graph(
 ) -> EngineGraph:
     """Build layers, buses and master; return setters aligned with `layout`."""
     n_out = spec.output.channels
+    speakers = spec.output.speaker_layout()
     kept: list[Pyo] = []
     setters: list[Setter | None] = [None] * len(layout)
     bus_inputs: list[list[Pyo]] = [[] for _ in range(n_out)]
@@ -95,6 +96,7 @@ def build_graph(
                 setters[v.velocity] = velocity.setValue
                 setters[v.fire] = _fire(trig)
             voices[event.name] = voice_list
+        people = _person_voices(pyo, layer.name, patch, layout, initial, setters)
         ctx = PatchContext(
             pyo=pyo,
             channels=len(channels),
@@ -102,6 +104,8 @@ def build_graph(
             params=params,
             voices=voices,
             seed=seed,
+            people=people,
+            speakers=speakers if len(channels) == n_out else speakers.subset(channels),
         )
         with _no_direct_output(pyo, patch):
             out = run_build(patch, ctx)
@@ -117,7 +121,7 @@ def build_graph(
                 stream = pyo.Sig(scaled[stream_index])
                 bus_inputs[channel].append(stream)
                 kept.append(stream)
-        kept.extend([ctx, params, voices, out, gain, scaled])
+        kept.extend([ctx, params, voices, people, out, gain, scaled])
 
     buses = []
     if whole_layers:
@@ -151,6 +155,31 @@ def build_graph(
         master_gain_index=master_index,
         kept=kept,
     )
+
+
+def _person_voices(
+    pyo: Any,
+    layer: str,
+    patch: PatchSpec,
+    layout: ControlLayout,
+    initial: list[float],
+    setters: list[Setter | None],
+) -> dict[str, list[PersonVoice]]:
+    """Level, seat and parameter signals of every person-voice of a layer; their setters."""
+    people: dict[str, list[PersonVoice]] = {}
+    for family in patch.voice_families:
+        voice_list = []
+        for v in layout.person_voices.get(f"{layer}.{family.name}", []):
+            signals = {}
+            for index in (v.level, v.seat, *v.params.values()):
+                t = layout.targets[index]
+                sig = _smoothed(pyo, initial[index], t.param.smoothing)
+                signals[t.param.name] = sig
+                setters[index] = sig.setValue
+            params = {name: signals[name] for name in v.params}
+            voice_list.append(PersonVoice(signals["level"], signals["seat"], params))
+        people[family.name] = voice_list
+    return people
 
 
 def _db_setter(sig: Pyo) -> Setter:

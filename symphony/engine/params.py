@@ -67,3 +67,41 @@ class Event:
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
             raise ValueError(f"event name {self.name!r} must be an identifier")
+
+
+@dataclass(frozen=True)
+class VoiceFamily:
+    """A family of continuous voices, one per person in the room (a breath, a tone).
+
+    Unlike an `Event` voice, which is fired, a person's voice sounds all the
+    time it is theirs. The engine gives each voice a `level` (0..1: the
+    person's presence in the room, and the fades when the voice changes hands),
+    a `seat` (their position in the room, 0..1 as for `PatchContext.spread`)
+    and one smoothed signal per declared parameter, which the performance's
+    ``[[voices]]`` table drives from that person's own features. Which person
+    holds which voice is decided outside the patch (`collective.voices`).
+    """
+
+    name: str
+    params: tuple[Param, ...] = ()
+    doc: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier():
+            raise ValueError(f"voice family name {self.name!r} must be an identifier")
+        names = [p.name for p in self.params]
+        for reserved in ("level", "seat"):
+            if reserved in names:
+                raise ValueError(f"voice family {self.name!r}: '{reserved}' is given by the engine")
+        if len(set(names)) != len(names):
+            raise ValueError(f"voice family {self.name!r} declares a parameter twice")
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params)

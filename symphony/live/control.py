@@ -35,7 +35,7 @@ from symphony.collective.consent import Consent, ConsentBook
 from symphony.collective.intake import ConsentChange, Leave, Message, Mood, RoomInbox
 from symphony.collective.privacy import LaneOwners
 from symphony.collective.room import INPUTS, Room, RoomFrame, Trigger, room_hop_frames
-from symphony.collective.voices import allocate
+from symphony.collective.voicing import RoomVoices, stand_in
 from symphony.features.group import GroupFeatures
 from symphony.features.track import FeatureTrack
 from symphony.inputs.source import Source
@@ -84,7 +84,8 @@ class LiveControl:
             spec, rehearsal=not spec.sources if rehearsal is None else rehearsal
         )
         self.book = ConsentBook(self.defaults)
-        self.room = Room(self.book)
+        self.room = Room(self.book, circular=spec.output.speaker_layout().is_ring)
+        self.voices = RoomVoices(spec, self.layout)  # every person's own voice
         self.hop = room_hop_frames(self.rate)
         self._updates = 0  # room updates so far: the next is due at updates * hop / rate
         self.owners = LaneOwners(spec.mappings, [t.name for t in self.conductor.targets])
@@ -184,6 +185,8 @@ class LiveControl:
             self._observe(name, track, now)
         frame = self.room.update(now)
         self.frame = frame
+        for target, value, who in self.voices.update(now, frame.people):
+            self._send_own(target, value, who)
         self.owners.update(now, frame.owners)
         self._values = {k: np.array([v]) for k, v in frame.values.items()}
         self._presence = {k: np.array([v]) for k, v in frame.presence.items()}
@@ -253,19 +256,17 @@ class LiveControl:
         self._shown_in = positions
 
     def _fire(self, fired: list[Trigger]) -> None:
-        if not fired or not self.spec.triggers:
-            return
-        voices_per_family = self.spec.participants.voices
-        for trig in self.spec.triggers:
-            voices = self.layout.voices[trig.target]
-            for beat in fired:
-                place = allocate(beat.room_size, voices_per_family)[beat.seat]
-                voice = voices[place.voice]
-                whose = frozenset({beat.participant}) if self.ledger is not None else None
-                self._send(voice.pan, place.pan, whose, None)
-                self._send(voice.velocity, trig.velocity * beat.gain, whose, None)
-                self._send(voice.fire, 1.0, whose, None)
+        for beat in fired:
+            for trig in self.spec.triggers:
+                velocity = trig.velocity * beat.gain
+                for target, value, who in self.voices.beat(trig.target, beat.participant, velocity):
+                    self._send_own(target, value, who)
                 self.state.beats += 1
+
+    def _send_own(self, target: int, value: float, who: str) -> None:
+        """A change of one person's own voice: theirs, with its stand-in for the log."""
+        whose = frozenset({who}) if self.ledger is not None else None
+        self._send(target, value, whose, stand_in(self.layout, target))
 
     def _send(
         self, target: int, value: float, whose: frozenset[str] | None, public: float | None

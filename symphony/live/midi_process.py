@@ -93,7 +93,9 @@ def _serve(
         profile = default_profile(*note_bindings(performance.spec, layout), Path(performance_path))
     else:
         profile = load_profile(profile_path)
-    router = Router(profile, layout, lambda target: float(positions[target]))
+    router = Router(
+        profile, layout, lambda target: float(positions[target]), macros=performance.spec.macros
+    )
     for problem in router.unusable:
         log.warning("controller profile %s: %s (binding ignored)", profile.path, problem)
     parser = MidiParser(profile.parser_config())

@@ -23,9 +23,10 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from symphony.live.macros import Macro
 from symphony.mapping.curves import from_range, to_range
 from symphony.mapping.layout import LAYER_GAIN, ControlLayout
 from symphony.midi.messages import (
@@ -40,6 +41,7 @@ from symphony.midi.messages import (
 )
 from symphony.midi.profiles import Binding, ControllerProfile, address_of
 from symphony.midi.takeover import TakeoverState, make_takeover
+from symphony.performance.schema import MacroSpec
 
 ECHO_MEMORY = 64  # recent moves remembered per target (far more than a frame's worth)
 # How long a published value may lag our own move before it counts as news: the
@@ -59,14 +61,16 @@ class Command:
 
     kind: ``scene``/``layer``/``panic`` (name), ``hold`` (the performer set the
     target to value, native units; the body must not overwrite it),
-    ``performer`` (name is the arbitration mode, value a 0..1 position) or
-    ``mix`` (value is the crossfade position between body and performer).
+    ``performer`` (name is the arbitration mode, value a 0..1 position,
+    depth the offset's span: 1 for a binding, the target's span for a macro)
+    or ``mix`` (value is the crossfade position between body and performer).
     """
 
     kind: str
     name: str = ""
     target: int = -1
     value: float = math.nan
+    depth: float = 1.0
 
 
 def _position(event: ControlEvent, previous: float, step: float) -> float | None:
@@ -93,8 +97,10 @@ class Router:
         layout: ControlLayout,
         current: Callable[[int], float],
         clock: Callable[[], float] = time.monotonic,
+        macros: Mapping[str, MacroSpec] | None = None,
     ) -> None:
         self.layout = layout
+        self.macros = {name: Macro(name, m, layout) for name, m in (macros or {}).items()}
         self.current = current  # target -> current position 0..1 (NaN if unknown)
         self.index = profile.control_index()
         self.unusable: list[str] = []
@@ -127,6 +133,11 @@ class Router:
             if argument in self.layout.voices:
                 return True
             self.unusable.append(f"bindings.{name}: the performance has no trigger '{argument}'")
+            return False
+        elif verb == "macro":
+            if argument in self.macros:
+                return True
+            self.unusable.append(f"bindings.{name}: the performance has no macro '{argument}'")
             return False
         else:
             return True  # scenes are checked by the control process; panic, master always
@@ -202,8 +213,39 @@ class Router:
             ], []
         if verb in ("param", "master", "mix"):
             return self._continuous(name, binding, event)
+        if verb == "macro":
+            return self._macro(name, binding, event)
         self.ignored += 1
         return [], []
+
+    def _macro(
+        self, name: str, binding: Binding, event: ControlEvent
+    ) -> tuple[list[EngineChange], list[Command]]:
+        """A macro control: its position becomes moves of every target (live.macros)."""
+        macro = self.macros[binding.argument]
+        first = macro.targets[0].index
+        param = self.layout.targets[first].param
+        now = self.current(first)
+        standing = macro.position_of(param.from_position(now if math.isfinite(now) else 0.5))
+        previous = self.positions.get(name, standing)
+        position = _position(event, previous, binding.step)
+        if position is None:
+            return [], []
+        self.positions[name] = position
+        if macro.mode == "set":
+            state = self.takeovers.get(name)
+            if state is None:  # picks up where the first target stands when first touched
+                state = self.takeovers[name] = make_takeover(binding.takeover, standing)
+            moved = state.move(position)
+            if moved is None:
+                return [], []
+            position = moved
+        moves = macro.moves(position)
+        changes = [EngineChange(t, v) for t, v in moves.engine]
+        commands = [Command("hold", name, t, v) for t, v in moves.holds]
+        commands += [Command("performer", m, t, p, d) for t, m, p, d in moves.performer]
+        commands += [Command("mix", binding.argument, t, m) for t, m in moves.mix]
+        return changes, commands
 
     def _gate_level(self, binding: Binding, velocity: float) -> float:
         """Gate level in dB: velocity 0..1 over the binding's range (default: whole gain)."""

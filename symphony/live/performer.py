@@ -115,6 +115,7 @@ class Performer:
     def _performer(self, command: Any, now: float) -> None:
         arbiter = self.state.arbiters.setdefault(command.target, Arbiter(command.name))
         arbiter.performer = float(command.value)
+        arbiter.depth = float(getattr(command, "depth", 1.0))  # a macro's span
 
     def _mix(self, command: Any, now: float) -> None:
         arbiter = self.state.arbiters.setdefault(command.target, Arbiter("crossfade"))

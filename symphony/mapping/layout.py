@@ -7,7 +7,10 @@ index, value) and the engine never parses names on the audio thread.
 Targets, in order: for each layer its patch parameters then ``gain_db``;
 then ``master.gain_db``; then, for each trigger family, per voice a ``pan``,
 a ``velocity`` and a ``fire``; then the same for events that only the
-performance's ``[midi]`` notes fire.
+performance's ``[midi]`` notes fire; then, for each ``[[voices]]`` entry,
+per person-voice a ``level``, a ``seat`` and each of the family's parameters
+(``LAYER.FAMILY#V.NAME``). New kinds of target are always appended, so the
+indices of a session log recorded before they existed do not move.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from symphony.engine.params import Param
 from symphony.engine.patch import PatchSpec
 from symphony.performance.schema import OutputSpec, PerformanceSpec
 
-TargetKind = Literal["param", "gain", "master", "pan", "velocity", "fire"]
+TargetKind = Literal["param", "gain", "master", "pan", "velocity", "fire", "level", "seat", "voice"]
 
 # Layer and master gains are parameters like any other, in dB.
 LAYER_GAIN = Param("gain_db", -80.0, 6.0, 0.0, unit="dB", smoothing=0.05, doc="layer gain")
@@ -48,6 +51,24 @@ class VoiceTargets:
     fire: int
 
 
+@dataclass(frozen=True)
+class PersonVoiceTargets:
+    """The targets of one continuous voice: level, seat and its parameters by name."""
+
+    level: int
+    seat: int
+    params: dict[str, int]
+
+
+def voice_level_param(fade: float) -> Param:
+    """A person-voice's level: 0..1, gliding over the performance's fade time."""
+    return Param("level", 0.0, 1.0, 0.0, smoothing=fade, doc="the person's presence in the voice")
+
+
+# A seat only changes while its voice is silent: a quick glide, never heard.
+VOICE_SEAT = Param("seat", 0.0, 1.0, 0.5, smoothing=0.005, doc="the person's place, 0..1")
+
+
 class ControlLayout:
     """Index and describe every target of a performance."""
 
@@ -55,6 +76,7 @@ class ControlLayout:
         self.targets: list[Target] = []
         self.by_name: dict[str, Target] = {}
         self.voices: dict[str, list[VoiceTargets]] = {}
+        self.person_voices: dict[str, list[PersonVoiceTargets]] = {}
         for layer in spec.layers:
             patch = patches[layer.name]
             for p in patch.params:
@@ -77,6 +99,24 @@ class ControlLayout:
         for event in _midi_events(spec):
             if event not in self.voices:
                 self.voices[event] = self._family(event, spec.participants.voices, unit)
+        for entry in spec.voices:
+            layer_name, family_name = entry.target.split(".", 1)
+            owner = patches.get(layer_name)
+            if owner is None or family_name not in [f.name for f in owner.voice_families]:
+                continue  # semantics.py names the unknown family, with its line
+            declared = owner.family(family_name)
+            level = voice_level_param(entry.fade)
+            people: list[PersonVoiceTargets] = []
+            for v in range(entry.count):
+                base = f"{entry.target}#{v}"
+                lvl = self._add(f"{base}.level", "level", level, layer_name, v)
+                seat = self._add(f"{base}.seat", "seat", VOICE_SEAT, layer_name, v)
+                params = {
+                    p.name: self._add(f"{base}.{p.name}", "voice", p, layer_name, v)
+                    for p in declared.params
+                }
+                people.append(PersonVoiceTargets(lvl, seat, params))
+            self.person_voices[entry.target] = people
 
     def _family(self, event: str, count: int, unit: Param) -> list[VoiceTargets]:
         layer_name = event.split(".", 1)[0]

@@ -113,3 +113,25 @@ def events_to_schedule(
             Schedule(np.concatenate(blocks), np.concatenate(targets), np.concatenate(values)),
         ]
     )
+
+
+def changes_to_schedule(
+    timed: Sequence[tuple[float, Sequence[tuple[int, float]]]], sample_rate: float, block_size: int
+) -> Schedule:
+    """(time, [(target, value), ...]) in time order -> changes at each time's block."""
+    blocks, targets, values = [], [], []
+    for t, changes in timed:
+        block = int(time_to_block(np.array([t]), sample_rate, block_size)[0])
+        for target, value in changes:
+            blocks.append(block)
+            targets.append(target)
+            values.append(value)
+    return Schedule.merge(
+        [
+            Schedule(
+                np.array(blocks, dtype=np.int64),
+                np.array(targets, dtype=np.int64),
+                np.array(values, dtype=np.float64),
+            )
+        ]
+    )

@@ -24,16 +24,16 @@ import numpy.typing as npt
 from symphony.collective.consent import ConsentBook
 from symphony.collective.equity import EquityReport, equity_report
 from symphony.collective.privacy import public_features, unkept_lanes
-from symphony.collective.room import Room, Trigger
-from symphony.collective.voices import allocate
+from symphony.collective.room import Room, RoomFrame
+from symphony.collective.voicing import Change, RoomVoices, stand_in
 from symphony.features.track import FeatureTrack
 from symphony.inputs.faults import Fault
 from symphony.mapping.conductor import Conductor
 from symphony.mapping.layout import ControlLayout
-from symphony.mapping.schedule import Schedule, events_to_schedule, frames_to_schedule
+from symphony.mapping.schedule import Schedule, changes_to_schedule, frames_to_schedule
 from symphony.performance.loader import Performance
 from symphony.performance.room_plan import RoomTimeline, run_room
-from symphony.performance.schema import PerformanceSpec, TriggerSpec
+from symphony.performance.schema import PerformanceSpec
 from symphony.performance.simulation import participant_tracks
 from symphony.performance.sources import ParticipantConsent
 
@@ -111,10 +111,10 @@ def plan_control(
     n = int(np.floor(duration * rate))
     times = np.arange(n) / rate
     book = ConsentBook(defaults)
-    room = Room(book)
-    timeline = run_room(room, tracks, rate, n)
-
+    room = Room(book, circular=out.speaker_layout().is_ring)
     layout = ControlLayout(spec, performance.patches)
+    voices = PersonVoices(spec, layout, book)
+    timeline = run_room(room, tracks, rate, n, on_frame=voices.follow)
     initial = layout.initial_values(spec, out)
     conductor, automation_values = conduct(spec, layout, initial, times, timeline)
     rows = [t.index for t in conductor.targets]
@@ -128,8 +128,7 @@ def plan_control(
             [initial[i] for i in rows],
         )
     ]
-    kept = [t for t in timeline.triggers if book.get(t.participant).record]
-    parts.extend(_trigger_schedule(trig, kept, layout, spec, duration) for trig in spec.triggers)
+    parts.append(voices.schedule(out.sample_rate, out.block_size, duration))
     return ControlPlan(
         layout=layout,
         initial=initial,
@@ -148,23 +147,40 @@ def plan_control(
     )
 
 
-def _trigger_schedule(
-    trig: TriggerSpec,
-    triggers: list[Trigger],
-    layout: ControlLayout,
-    spec: PerformanceSpec,
-    duration: float,
-) -> Schedule:
-    """The voices of one trigger family fired at the room's weighted beats."""
-    out = spec.output
-    voices = spec.participants.voices
-    times, velocities, placements = [], [], []
-    for beat in triggers:
-        if not 0.0 <= beat.time < duration:
-            continue
-        times.append(np.array([beat.time]))
-        velocities.append(np.array([trig.velocity * beat.gain]))
-        placements.append(allocate(beat.room_size, voices)[beat.seat])
-    return events_to_schedule(
-        times, velocities, placements, layout.voices[trig.target], out.sample_rate, out.block_size
-    )
+class PersonVoices:
+    """Every person's own voice through a render, as it may be kept (module docstring).
+
+    Follows each room update with the same `RoomVoices` calls a live show
+    makes; a change that belongs to someone without `record` consent is
+    replaced by its stand-in (a silent level) or left out (seats, triggers).
+    """
+
+    def __init__(self, spec: PerformanceSpec, layout: ControlLayout, book: ConsentBook) -> None:
+        self.spec = spec
+        self.layout = layout
+        self.book = book
+        self.voices = RoomVoices(spec, layout)
+        self.timed: list[tuple[float, list[tuple[int, float]]]] = []
+
+    def _kept(self, changes: list[Change]) -> list[tuple[int, float]]:
+        out = []
+        for target, value, who in changes:
+            if self.book.get(who).record:
+                out.append((target, value))
+            else:
+                public = stand_in(self.layout, target)
+                if public is not None:
+                    out.append((target, public))
+        return out
+
+    def follow(self, frame: RoomFrame) -> None:
+        self.timed.append((frame.time, self._kept(self.voices.update(frame.time, frame.people))))
+        for beat in frame.triggers:
+            for trig in self.spec.triggers:
+                velocity = trig.velocity * beat.gain
+                changes = self.voices.beat(trig.target, beat.participant, velocity)
+                self.timed.append((beat.time, self._kept(changes)))
+
+    def schedule(self, sample_rate: float, block_size: int, duration: float) -> Schedule:
+        timed = [(t, c) for t, c in self.timed if 0.0 <= t < duration and c]
+        return changes_to_schedule(timed, sample_rate, block_size)

@@ -11,6 +11,7 @@ conductor, and the weighted heartbeats.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,8 +60,17 @@ def _stale(track: FeatureTrack, n: int) -> BoolArray:
     return out
 
 
-def run_room(room: Room, tracks: list[FeatureTrack], rate: float, n: int) -> RoomTimeline:
-    """Step `room` through `n` frames of `tracks` as a live show would (module docstring)."""
+def run_room(
+    room: Room,
+    tracks: list[FeatureTrack],
+    rate: float,
+    n: int,
+    on_frame: Callable[[RoomFrame], None] | None = None,
+) -> RoomTimeline:
+    """Step `room` through `n` frames of `tracks` as a live show would (module docstring).
+
+    `on_frame` sees every update's frame, in order (the per-person voices follow it).
+    """
     hop = room_hop_frames(rate)
     names = list(COLLECTIVE_FEATURES)
     values = {name: np.full(n, np.nan) for name in names}
@@ -84,6 +94,8 @@ def run_room(room: Room, tracks: list[FeatureTrack], rate: float, n: int) -> Roo
                 j += 1
             cursor[i] = j
         frame = room.update(t)
+        if on_frame is not None:
+            on_frame(frame)
         _hold(frame, room, k, min(n, k + hop), values, presence, owned, unkept)
         triggers.extend(frame.triggers)
         counts.append((t, frame.counts))

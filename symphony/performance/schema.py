@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from symphony.engine.speakers import LayoutName, SpeakerLayout
 from symphony.mapping.curves import Curve
 from symphony.performance.timecode import parse_time
 
@@ -51,6 +52,16 @@ class OutputSpec(_Strict):
     # The master limiter's look-ahead delays every sound by its length; 0 trades
     # gliding over the first transient of a peak for the lowest latency.
     limiter_lookahead_ms: float = Field(default=5.0, ge=0.0, le=5.0)
+    # Where the speakers are: a named layout, or each channel's angle in degrees
+    # clockwise from the front (an irregular ring). Default: stereo for 2
+    # channels, an even ring (channel 1 at the front) for 4 and 8. Checked
+    # against `channels` in semantics.py, with the file's line.
+    layout: LayoutName | None = None
+    speakers: list[float] | None = None
+
+    def speaker_layout(self) -> SpeakerLayout:
+        """The speakers as `engine.speakers` places sounds on them."""
+        return SpeakerLayout.named(self.layout, self.channels, self.speakers)
 
 
 class ParticipantsSpec(_Strict):
@@ -199,6 +210,69 @@ class TriggerSpec(_Strict):
     velocity: float = Field(default=0.8, ge=0.0, le=1.0)
 
 
+class VoiceParamSpec(_Strict):
+    """Which of a person's own features drives one parameter of their voice.
+
+    The feature's range (default: its documented range) is spread over the
+    parameter's (default: its whole range) through `curve`, as a mapping does.
+    A cyclic feature (breath_phase) passes through unchanged.
+    """
+
+    source: str = Field(pattern=r"^[a-z_]+$")
+    in_range: tuple[float, float] | None = None
+    out_range: tuple[float, float] | None = None
+    curve: Curve = "linear"
+    invert: bool = False
+
+    @field_validator("in_range")
+    @classmethod
+    def _distinct(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is not None and v[0] == v[1]:
+            raise ValueError("in_range needs two different values")
+        return v
+
+
+class VoicesSpec(_Strict):
+    """`[[voices]]`: one voice per person for a patch's voice family.
+
+    `count` voices are built; with more people than voices they take turns,
+    so nobody waits longer than `rotation` seconds unheard (see
+    `symphony.collective.voices.VoiceRotation`). `fade` is how long a voice
+    takes to fade in or out: when its person fades, leaves or hands it on.
+    """
+
+    target: Target
+    count: int = Field(default=8, ge=1, le=32)
+    rotation: float = Field(default=30.0, ge=10.0, le=3600.0)
+    fade: float = Field(default=2.0, ge=0.1, le=10.0)
+    params: dict[str, VoiceParamSpec] = Field(default_factory=dict)
+
+
+class MacroTargetSpec(_Strict):
+    """One parameter a macro moves: over `range` (values at macro 0 and at 1), or,
+    for a crossfade macro, towards `to` (at 1; at 0 the show has it as it is)."""
+
+    target: Target
+    range: tuple[float, float] | None = None
+    to: float | None = None
+    curve: Curve | None = None  # default: the parameter's own curve
+
+
+class MacroSpec(_Strict):
+    """`[macros.NAME]`: one performer control that moves several parameters.
+
+    mode ``set``: the macro sets every target over its range and holds it
+    against scenes and mappings; ``offset``: the macro shifts every target
+    from where the show has it (centre = no shift, each by its range's span);
+    ``crossfade``: the macro blends every target from the show's value (0) to
+    its `to` (1). Bind it in a controller profile as ``macro:NAME``.
+    """
+
+    doc: str = ""
+    mode: Literal["set", "offset", "crossfade"] = "set"
+    targets: list[MacroTargetSpec] = Field(min_length=1, max_length=32)
+
+
 class MidiSpec(_Strict):
     """Note-to-one-shot bindings of the default MIDI mapping (no controller profile).
 
@@ -258,6 +332,8 @@ class PerformanceSpec(_Strict):
     layers: list[LayerSpec] = Field(min_length=1)
     mappings: list[MappingSpec] = Field(default_factory=list)
     triggers: list[TriggerSpec] = Field(default_factory=list)
+    voices: list[VoicesSpec] = Field(default_factory=list)
+    macros: dict[str, MacroSpec] = Field(default_factory=dict)
     midi: MidiSpec | None = None
     scenes: dict[str, SceneSpec] = Field(default_factory=dict)
     timeline: list[Cue] = Field(default_factory=list)
