@@ -13,7 +13,12 @@ alternated over ``--rounds``:
 - **empty hook**: the same with ``Server.setCallback`` on a function that
   does nothing;
 - **empty hook, thread state kept**: the same, calling
-  ``keep_thread_state()`` on its first block (what symphony's engine does).
+  ``keep_thread_state()`` on its first block (what symphony's engine does);
+- **queue hook (before)**: the engine's hook as it was before the lanes: an
+  idle ``multiprocessing.Queue`` read with ``get_nowait`` and the MIDI pipe
+  polled with ``Connection.poll``, then the master tick;
+- **lane hook (now)**: ``symphony.engine.hook.LaneHook`` on its two idle
+  lanes (one ``poll`` call for both), the master tick and the engine clock.
 
 Columns: the process's CPU time per block (all of it runs in JACK's thread
 once started), minor page faults per block, and xruns the server reported
@@ -44,7 +49,7 @@ s = pyo.Server(sr=48000, nchnls=2, buffersize=period, duplex=0, audio="jack", ja
 s.setJackAuto(False, False)
 s.boot()
 sine = pyo.Sine(440, mul=0.1).out()
-if variant != "none":
+if variant in ("empty", "kept"):
     from symphony.engine.thread_state import keep_thread_state
     state = {"first": variant == "kept"}
     def hook():
@@ -52,6 +57,31 @@ if variant != "none":
             keep_thread_state()
             state["first"] = False
     s.setCallback(hook)
+elif variant in ("queue", "lanes"):
+    import multiprocessing as mp, queue
+    from symphony.engine.clock import clock_array
+    from symphony.engine.hook import ControlApplier, LaneHook
+    from symphony.engine.lanes import LaneReader
+    from symphony.engine.thread_state import keep_thread_state
+    ctx = mp.get_context("spawn")
+    gain = pyo.Sig(0.0)
+    applier = ControlApplier([gain.setValue], [-60.0], [0.0], [0.0], ["master"], 0, 0.1)
+    pipes = [ctx.Pipe(duplex=False) for _ in range(2)]
+    if variant == "lanes":
+        s.setCallback(LaneHook(applier, LaneReader([r for r, _ in pipes]), clock_array(ctx)))
+    else:
+        changes, lane, first = ctx.Queue(maxsize=65536), pipes[1][0], [True]
+        def hook():
+            if first[0]:
+                keep_thread_state()
+                first[0] = False
+            try:
+                changes.get_nowait()
+            except queue.Empty:
+                pass
+            lane.poll()
+            applier.tick_master()
+        s.setCallback(hook)
 s.start()
 stop = threading.Event()
 signal.signal(signal.SIGINT, lambda *a: stop.set())
@@ -64,6 +94,8 @@ VARIANTS = {
     "none": "no hook (bare pyo)",
     "empty": "empty hook",
     "kept": "empty hook, thread state kept",
+    "queue": "queue hook (before)",
+    "lanes": "lane hook (now)",
 }
 
 

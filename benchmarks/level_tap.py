@@ -5,8 +5,8 @@ and a peak follower per channel) and a few plain-float operations to the
 per-block hook (symphony.engine.levels). Measured here on pyo's offline
 server, one fresh process per run, alternated, best of N:
 
-- **hook only**: the realtime `QueueHook` on an empty queue (what runs
-  every block live when no change is pending);
+- **hook only**: the realtime `LaneHook` on empty lanes (what runs every
+  block live when no change is pending);
 - **hook + tap**: the same with the level tap.
 
 Columns: wall seconds for the render, and the hook's own time per block
@@ -27,12 +27,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 RUN = """
-import json, queue, time
-from symphony.engine.hook import ControlApplier
+import json, multiprocessing as mp, time
+from symphony.engine.clock import clock_array
+from symphony.engine.hook import ControlApplier, LaneHook
+from symphony.engine.lanes import LaneReader
 from symphony.engine.levels import SLOTS, build_level_tap
 from symphony.engine.pyo_import import load_pyo
-from symphony.engine.realtime import QueueHook
 pyo = load_pyo()
+ctx = mp.get_context("spawn")
+lanes = [ctx.Pipe(duplex=False) for _ in range(2)]
 rate, block, channels, seconds = 48000, 256, {channels}, {seconds}
 s = pyo.Server(sr=rate, nchnls=channels, buffersize=block, duplex=0, audio="offline", winhost="")
 s.setVerbosity(1)
@@ -46,7 +49,7 @@ gain = pyo.Sig(0.0)
 applier = ControlApplier([gain.setValue], [-60.0], [0.0], [0.0], ["master"], 0, 0.1)
 levels = [0.0] * SLOTS
 tap = build_level_tap(pyo, outs, rate, block, levels) if {tap} else None
-hook = QueueHook(applier, queue.Queue(), None, tap)
+hook = LaneHook(applier, LaneReader([r for r, _ in lanes]), clock_array(ctx), None, tap)
 spent = [0.0, 0]
 def timed():
     t = time.perf_counter()

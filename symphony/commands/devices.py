@@ -1,7 +1,9 @@
 """`symphony devices`: what can be connected right now, before a show.
 
 Lists BrainFlow boards (the synthetic board always works), LSL streams on the
-network, how to send OSC, MIDI ports and JACK audio ports; given a
+network, how to send OSC, MIDI ports, audio output devices (PortAudio, through
+sounddevice: the names `--audio portaudio --device NAME` matches, by
+case-insensitive substring) and JACK audio ports; given a
 performance, opens its `[[sources]]` for a few seconds and says which are
 connected and what arrived from whom. Every probe is
 guarded: a missing JACK server, no MIDI backend or an empty network shows as
@@ -92,6 +94,15 @@ def midi_lines(jack_up: bool) -> list[str]:
     return [f"(rtmidi {api})", *inputs, *outputs]
 
 
+def audio_lines() -> list[str]:
+    """PortAudio's output devices, as `live --audio portaudio --device` finds them."""
+    from symphony.engine.audio_devices import output_devices
+    from symphony.engine.backends import jack_server_running
+
+    jack_server_running()  # quiets libjack while PortAudio looks for a JACK server
+    return [d.line() for d in output_devices()]
+
+
 def jack_lines() -> list[str]:
     import jack
 
@@ -169,6 +180,7 @@ def run_devices(args: argparse.Namespace) -> int:
     _section(f"LSL streams (looked for {wait:g} s)", lambda: lsl_lines(wait))
     _section("OSC", osc_lines)
     _section("MIDI ports", lambda: midi_lines(jack_up))
+    _section("Audio output devices (PortAudio; --device matches a part of the name)", audio_lines)
     _section(
         "JACK audio ports",
         jack_lines if jack_up else (lambda: ["no JACK server running"]),

@@ -4,18 +4,32 @@ Three processes, so Python work never touches the audio (DESIGN.md, fact 2):
 the engine (pyo on JACK or PortAudio), this control process (sources,
 features, collective, conductor, console), and a MIDI process that does
 nothing else (with a controller profile, or the default mapping).
+
+This process supervises the other two (`live.supervisor`): one that dies or
+hangs is started again while the rest plays on, and a new engine gets the
+whole control state (`LiveControl.resync`). SIGTERM or Ctrl-C ends the show
+within `STOP_SECONDS` whatever the children do: every child is asked to stop
+and killed by PID at a deadline, and a last backstop (faulthandler's timer,
+which needs no Python thread to run) prints where the process is stuck and
+ends it, should anything still block the way out.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import faulthandler
 import math
 import multiprocessing as mp
+import os
 import signal
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from symphony.engine.realtime import EngineProcess, RealtimeOptions
 from symphony.errors import SymphonyError
@@ -25,9 +39,15 @@ from symphony.live.midi_process import MidiProcess
 from symphony.live.priority import GiveWay, shield_threads, yield_to_audio
 from symphony.live.show_state import ShowBoard, board_size
 from symphony.live.show_status import LiveState, roster_summary
+from symphony.live.supervisor import Supervisor
 from symphony.performance.loader import load_performance
 from symphony.performance.sources import anyone_consents, consent_of, live_sources
+from symphony.session.keeping import Keeping
 from symphony.session.signals import SignalRecorder, signals_folder
+
+STOP_SECONDS = 3.0  # SIGTERM (or Ctrl-C) to exit, at most
+CHILDREN_SECONDS = 1.2  # for the engine and MIDI processes to end before they are killed
+SUPERVISE_SECONDS = 0.1  # how often the control loop looks at its children
 
 
 def default_session_path(performance: Path) -> Path:
@@ -68,7 +88,10 @@ def run_live(args: argparse.Namespace) -> int:
     session.parent.mkdir(parents=True, exist_ok=True)
     options = RealtimeOptions(audio=args.audio, device=args.device, buffer=args.buffer)
     seed = args.seed if args.seed is not None else spec.performance.seed
-    engine = EngineProcess(performance.path, options, seed=seed, session=session)
+    keeping = Keeping()  # consent on disk: resolves the log's tagged changes
+    engine = EngineProcess(
+        performance.path, options, seed=seed, session=session, resolve=keeping.resolve
+    )
     engine.start()
     started = time.monotonic()
 
@@ -78,6 +101,9 @@ def run_live(args: argparse.Namespace) -> int:
     stopping = {"now": False}
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
+        if not stopping["now"]:
+            # The backstop: whatever blocks the way out, the process ends in time.
+            faulthandler.dump_traceback_later(STOP_SECONDS - 0.3, exit=True)
         stopping["now"] = True
 
     signal.signal(signal.SIGINT, on_signal)
@@ -89,9 +115,7 @@ def run_live(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"symphony: warning: {problem}", file=sys.stderr)
     rehearsal = args.participants is not None or not spec.sources
-    control = LiveControl(
-        performance, sources, lambda t, v, tag=0: engine.send(t, v), clock, rehearsal=rehearsal
-    )
+    control = LiveControl(performance, sources, engine.send, clock, rehearsal=rehearsal)
     recorder = None
     if not rehearsal and anyone_consents(spec):
         by_source = consent_of(spec)
@@ -103,12 +127,13 @@ def run_live(args: argparse.Namespace) -> int:
         recorder = SignalRecorder(signals_folder(session), may_keep)
         print(f"raw signals of consenting participants: {recorder.folder}", file=sys.stderr)
     control.recorder = recorder
+    control.ledger = keeping.attach(control.book, engine.writer, recorder)
 
     def close_sources() -> None:
+        if recorder is not None:  # first: consenting people's last samples, to disk
+            recorder.close()
         for source in sources:
             source.close()
-        if recorder is not None:
-            recorder.close()
 
     midi: MidiProcess | None = None
     ctx = mp.get_context("spawn")
@@ -166,7 +191,14 @@ def run_live(args: argparse.Namespace) -> int:
             performance.path,
         )
 
+    supervisor = Supervisor()
+    supervisor.watch(engine, on_ready=control.resync)  # a new engine gets the whole state
+    if midi is not None:
+        supervisor.watch(midi)
+    supervise = _supervision(supervisor, engine, control)
+
     def stop() -> bool:
+        supervise()
         return stopping["now"] or (console is not None and console.quit.is_set())
 
     try:
@@ -182,11 +214,64 @@ def run_live(args: argparse.Namespace) -> int:
                 last_status = clock()
                 print(status_line(control.state), flush=True)
     finally:
-        if console is not None:
-            stop_console(console)
-        if midi is not None:
-            midi.stop()
-        close_sources()
-        engine.stop()
+        faulthandler.dump_traceback_later(STOP_SECONDS, exit=True)  # Ctrl-D, q, the end too
+        _stop_show(engine, midi, console, close_sources, keeping)
+        faulthandler.cancel_dump_traceback_later()
     print(f"session log written: {session}", file=sys.stderr)
     return 0
+
+
+def _supervision(supervisor: Supervisor, engine: EngineProcess, control: Any) -> Callable[[], None]:
+    """What the control loop calls at every step: look at the children now and then."""
+    due = [0.0]
+    rebuilds = [engine.clock.rebuilds]
+
+    def supervise() -> None:
+        now = time.monotonic()
+        if now < due[0]:
+            return
+        due[0] = now + SUPERVISE_SECONDS
+        for restart in supervisor.poll():
+            print(
+                f"symphony live: the {restart.name} process {restart.why}; starting it again "
+                f"({supervisor.restarts + 1} restarts)",
+                file=sys.stderr,
+                flush=True,
+            )
+        if engine.clock.rebuilds != rebuilds[0]:  # the engine rebuilt its graph (JACK came back)
+            rebuilds[0] = engine.clock.rebuilds
+            control.resync()
+
+    return supervise
+
+
+def _stop_show(
+    engine: EngineProcess,
+    midi: MidiProcess | None,
+    console: Any,
+    close_sources: Callable[[], None],
+    keeping: Keeping,
+) -> None:
+    """End every part of the show at once, each with a deadline; never wait longer."""
+    until = time.monotonic() + CHILDREN_SECONDS
+    engine.child.ask_stop()
+    if midi is not None:
+        midi.child.ask_stop()
+    if console is not None:
+        console.quit.set()
+    closing = threading.Thread(target=close_sources, name="close-sources", daemon=True)
+    closing.start()  # a source's device may take its time to let go: not on the way out
+    if midi is not None:
+        midi.child.finish(until)
+    engine.child.finish(until)
+    keeping.wait(max(0.0, until - time.monotonic()))  # a withdrawal's rewrite, before the end
+    engine.close()  # the session log's last lines
+    if console is not None:
+        from symphony.console.launch import stop_console
+
+        stop_console(console)
+    closing.join(max(0.0, until + 0.5 - time.monotonic()))
+    for child in mp.active_children():  # anything else we started: by PID, now
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child.pid or 0, signal.SIGKILL)
+        child.join(0.5)

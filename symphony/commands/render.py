@@ -49,7 +49,16 @@ def _rerender(args: argparse.Namespace, performance: Performance) -> int:
     from symphony.performance.render import render_session
     from symphony.session.log import read_session
 
-    total = args.duration or read_session(args.session).duration
+    session = read_session(args.session)
+    total = args.duration or session.duration
+    for block, gap in session.rebuilds:
+        at = block * session.header.block_size / session.header.sample_rate
+        print(
+            f"note: the live engine was rebuilt at {at:.1f} s (block {block}) after {gap:.1f} s "
+            "without audio; this render plays straight through: same control values at the "
+            "same blocks, but not the live sound sample for sample after that point",
+            file=sys.stderr,
+        )
     bar = None if args.quiet else ProgressBar("re-rendering", total)
     result = render_session(
         performance, args.session, args.output, duration=args.duration, progress=bar

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from symphony.child import Mailbox, SharedFlag
 from symphony.console.app import MessageLog, learned_profile_path
+from symphony.engine.lanes import MessageLane
 
 log = logging.getLogger(__name__)
 PUBLISH_SECONDS = 0.1
@@ -123,10 +125,12 @@ class ConsoleProcess:
         session: Path,
     ) -> None:
         ctx = mp.get_context("spawn")
-        self.states: Any = ctx.Queue(maxsize=2)
-        self.commands: Any = ctx.Queue(maxsize=256)
-        self.quit: Any = ctx.Event()
-        self.errors: Any = ctx.Queue()
+        # No Queue or Event: a console that dies would leave their locks held
+        # (see symphony.child); the latest snapshot, lanes and a lock-free flag.
+        self.states = Mailbox(ctx)
+        self.commands = MessageLane(ctx)
+        self.quit = SharedFlag(ctx)
+        self.errors = MessageLane(ctx)
         self.last_publish = -1.0
         self.messages = MessageLog()
         self._saved: list[logging.Handler] = []
@@ -169,10 +173,10 @@ class ConsoleProcess:
     def stop(self) -> str | None:
         """End the console (the terminal is restored by curses); its failure, if any."""
         self.quit.set()
-        self.process.join(5.0)
+        self.process.join(1.0)
         if self.process.is_alive():
             self.process.kill()
-            self.process.join(5.0)
+            self.process.join(1.0)
         root = logging.getLogger()
         root.removeHandler(self.messages)
         for handler in self._saved:

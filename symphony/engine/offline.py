@@ -2,8 +2,9 @@
 
 pyo's offline server computes blocks as fast as the CPU allows and writes
 them straight to disk as they are made (nothing is held in memory, and a
-crash leaves a readable file up to that point). The per-block hook applies
-the schedule exactly as the realtime driver would.
+crash leaves a readable file up to that point). The engine is the one every
+driver assembles (`engine.assembly`), and the per-block hook applies the
+schedule exactly as the realtime driver applies what arrives.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from symphony.engine.graph import build_graph
-from symphony.engine.hook import ControlApplier, ScheduledHook
+from symphony.engine.assembly import EngineSpec, assemble, open_server
+from symphony.engine.hook import ScheduledHook
 from symphony.engine.patch import PatchSpec
 from symphony.engine.pyo_import import load_pyo
 from symphony.errors import SymphonyError
@@ -86,19 +87,10 @@ def render_offline(
     check_output_path(out_path)
     suffix = out_path.suffix.lower()
     pyo = load_pyo()
-    out = spec.output
-    server = pyo.Server(
-        sr=out.sample_rate,
-        nchnls=out.channels,
-        buffersize=out.block_size,
-        duplex=0,
-        audio="offline",
-        winhost="",
-    )
-    server.setVerbosity(1)
+    es = EngineSpec(spec, patches, layout, initial, spec.output.block_size, seed)
+    server = open_server(pyo, es, "offline")
     server.boot()
     try:
-        server.setGlobalSeed(seed)
         fileformat, sampletype = FORMATS[suffix]
         pyo_path = (
             out_path.with_name(out_path.name + ".partial.wav") if suffix == ".flac" else out_path
@@ -106,22 +98,9 @@ def render_offline(
         server.recordOptions(
             dur=duration, filename=str(pyo_path), fileformat=fileformat, sampletype=sampletype
         )
-        graph = build_graph(pyo, spec, patches, layout, initial, out.sample_rate, seed)
-        for channel, signal in enumerate(graph.master.outputs):
-            signal.out(chnl=channel)
-        block_seconds = out.block_size / out.sample_rate
-        rise = max(
-            [out.max_gain_rise_db_per_s] + [c.max_gain_rise_db_per_s or 0.0 for c in spec.timeline]
-        )
-        applier = ControlApplier(
-            graph.setters,
-            [t.param.low for t in layout.targets],
-            [t.param.high for t in layout.targets],
-            initial,
-            [t.name for t in layout.targets],
-            graph.master_gain_index,
-            rise * block_seconds,
-        )
+        engine = assemble(pyo, server, es)
+        applier = engine.applier
+        block_seconds = es.block_seconds
         total_blocks = max(1, math.ceil(duration / block_seconds))
         every = max(1, total_blocks // 200)
 

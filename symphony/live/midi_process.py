@@ -3,14 +3,19 @@
 It does nothing else, so the MIDI hot path never waits on a busy Python
 process (DESIGN.md, fact 3): a reader thread drains rtmidi's queue (JACK's
 thread never waits for our GIL), parses, routes and puts the resulting values
-on the engine's queue, which the engine drains at its next block. Show
+on the engine's MIDI lane, which the engine drains at its next block. Show
 commands (scenes, layers, panic, arbitrated parameters) go to the control
-process on a second queue. The main thread sends LED feedback: the control
+process on a lane of their own. The main thread sends LED feedback: the control
 process publishes the active scene and the layers on a shared board
 (`show_state.ShowBoard`). A vanished controller is noticed within half a
 second by the hot-plug watcher: held notes are released with a fade, and
 input and LEDs are reopened by name when it returns (every LED resent); the
 sound goes on throughout.
+
+Nothing here is shared with the control process but lanes and lock-free
+flags (`symphony.child`, `engine.lanes`): a MIDI process that dies, whenever
+it dies, leaves no lock held, and its supervisor starts a new one on the
+same lanes while the engine plays on.
 """
 
 from __future__ import annotations
@@ -18,15 +23,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing as mp
+import os
 import queue
-import signal
 import sys
 import threading
 import time
-from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 from typing import Any
 
+from symphony.child import ChildFlags, ChildProcess, die_with_parent, orphaned
+from symphony.engine.lanes import MessageLane
 from symphony.errors import SymphonyError
 
 log = logging.getLogger(__name__)
@@ -41,13 +47,13 @@ def run_midi(
     commands: Any,
     positions: Any,
     api: str,
-    ready: EventType,
-    stop: EventType,
+    parent: int,
+    flags: Any,
     errors: Any,
     learn: Any = None,
     board: Any = None,
 ) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the control process's to handle
+    die_with_parent(parent, "symphony-midi")  # Ctrl-C, SIGTERM: the control process's
     try:
         _serve(
             profile_path,
@@ -56,14 +62,28 @@ def run_midi(
             commands,
             positions,
             api,
-            ready,
-            stop,
+            _Flags(flags, parent),
             learn,
             board,
         )
     except Exception as exc:
         errors.put(str(exc) if isinstance(exc, SymphonyError) else f"{type(exc).__name__}: {exc}")
         raise SystemExit(2) from None
+
+
+class _Flags(ChildFlags):
+    """The MIDI process's flags; `wait(seconds)` also beats and notices an orphaned process."""
+
+    def __init__(self, array: Any, parent: int) -> None:
+        super().__init__(array)
+        self.parent = parent
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep; whether the process should stop now."""
+        self.beat()
+        orphaned(self.parent)
+        time.sleep(seconds)
+        return self.stopping()
 
 
 def _serve(
@@ -73,8 +93,7 @@ def _serve(
     commands: Any,
     positions: Any,
     api: str,
-    ready: EventType,
-    stop: EventType,
+    flags: _Flags,
     learn: Any = None,
     board: Any = None,
 ) -> None:
@@ -136,7 +155,7 @@ def _serve(
     api_name: Any = api  # "jack" or "alsa", checked by argparse
     midi: Any = None
     if profile_path is None:
-        _serve_port(on_message, api, ready, stop)
+        _serve_port(on_message, api, flags)
         return
     midi = MidiInput(
         profile.spec.controller.port,
@@ -173,9 +192,9 @@ def _serve(
 
     watcher = HotPlugWatcher(midi, on_lost=lost, on_return=back)
     watcher.start()
-    ready.set()
+    flags.ready()
     try:
-        while not stop.wait(LED_INTERVAL):
+        while not flags.wait(LED_INTERVAL):
             if leds is not None:
                 leds.driver.poll()
     finally:
@@ -228,15 +247,16 @@ def _open_leds(profile: Any, api: Any, performance: Any, board: Any) -> _Leds | 
     return _Leds(output, driver)
 
 
-def _serve_port(on_message: Any, api: str, ready: EventType, stop: EventType) -> None:
+def _serve_port(on_message: Any, api: str, flags: _Flags) -> None:
     """Default mapping: our own input port (symphony-midi:midi_in), no device to watch."""
     from symphony.live.default_mapping import VirtualMidiInput
 
     port = VirtualMidiInput(on_message, api=api)
     port.open()
-    ready.set()
+    flags.ready()
     try:
-        stop.wait()
+        while not flags.wait(LED_INTERVAL):
+            pass
     finally:
         port.close()
 
@@ -251,18 +271,18 @@ class LearnTap:
     """What the MIDI process shares with the console: raw messages while
     learning, and how long the callback took (its part of the MIDI latency).
 
-    Plain shared memory and one queue; the callback's cost when not learning
+    Plain shared memory and one lane; the callback's cost when not learning
     is one shared-byte read and two float writes.
     """
 
     def __init__(self, ctx: Any) -> None:
         self.learning: Any = ctx.Value("b", 0, lock=False)
-        self.raw: Any = ctx.Queue(maxsize=1024)
+        self.raw = MessageLane(ctx)
         # [last callback-to-enqueued seconds, largest so far, messages handled]
         self.timing: Any = ctx.Array("d", 3, lock=False)
 
     def forward(self, port: str, data: Any) -> None:
-        with contextlib.suppress(queue.Full):
+        with contextlib.suppress(queue.Full, ValueError):  # full, or a message too long
             self.raw.put_nowait((port, list(data)))
 
     def took(self, started: float) -> None:
@@ -275,7 +295,13 @@ class LearnTap:
 
 
 class MidiProcess:
-    """Start the MIDI process for one controller profile (None: the default mapping)."""
+    """The MIDI process for one controller profile (None: the default mapping).
+
+    It is started again on the same lanes after it died (`restart`, from the
+    supervisor); `stop` always returns within its deadline.
+    """
+
+    name = "midi"
 
     def __init__(
         self,
@@ -287,44 +313,72 @@ class MidiProcess:
         board: Any = None,
     ) -> None:
         ctx = mp.get_context("spawn")
-        self.commands: Any = ctx.Queue(maxsize=4096)
-        self.errors: Any = ctx.Queue()
-        self.ready = ctx.Event()
-        self.stopping = ctx.Event()
+        self.commands = MessageLane(ctx)
+        self.errors = MessageLane(ctx)
         self.learn = LearnTap(ctx)
-        self.process = ctx.Process(
-            target=run_midi,
-            args=(
-                str(profile) if profile is not None else None,
-                str(performance),
-                engine_changes,
-                self.commands,
-                positions,
-                api,
-                self.ready,
-                self.stopping,
-                self.errors,
-                self.learn,
-                board,
-            ),
-            name="symphony-midi",
-            daemon=True,
+        self.profile = profile
+        self.performance = performance
+        self.engine_changes = engine_changes
+        self.positions = positions
+        self.api = api
+        self.board = board
+        self.child = ChildProcess("midi", ctx, self._job)
+
+    def _job(self) -> tuple[Any, tuple[Any, ...]]:
+        args = (
+            str(self.profile) if self.profile is not None else None,
+            str(self.performance),
+            self.engine_changes,
+            self.commands,
+            self.positions,
+            self.api,
+            os.getpid(),
+            self.child.flags,
+            self.errors,
+            self.learn,
+            self.board,
         )
+        return run_midi, args
+
+    @property
+    def process(self) -> Any:
+        return self.child.process
 
     def start(self, timeout: float = 15.0) -> None:
-        self.process.start()
-        deadline = time.monotonic() + timeout
-        while not self.ready.wait(0.05):
-            if not self.process.is_alive() or time.monotonic() > deadline:
-                try:
-                    reason = self.errors.get(timeout=1.0)
-                except queue.Empty:
-                    reason = "the MIDI process did not start"
-                self.stop()
-                raise SymphonyError(reason)
+        self.child.spawn()
+        if not self.child.wait_ready(timeout):
+            try:
+                reason = self.errors.get(timeout=1.0)
+            except queue.Empty:
+                reason = "the MIDI process did not start"
+            self.stop()
+            raise SymphonyError(reason)
 
-    def stop(self) -> None:
-        self.stopping.set()
-        self.process.join(3.0)
-        if self.process.is_alive():
-            self.process.kill()
+    def restart(self) -> None:
+        if self.child.alive():
+            self.child.kill()
+        self.learn.learning.value = 0  # a new process starts playing, not learning
+        self.child.spawn()
+
+    def alive(self) -> bool:
+        return self.child.alive()
+
+    def ready(self) -> bool:
+        return self.child.ready()
+
+    def hung(self) -> bool:
+        return self.child.ready() and self.child.beat_age() > 5.0
+
+    def failure(self) -> str | None:
+        try:
+            return str(self.errors.get_nowait())
+        except queue.Empty:
+            return None
+
+    @property
+    def exitcode(self) -> int | None:
+        return self.child.exitcode
+
+    def stop(self, timeout: float = 1.0) -> None:
+        """Ask the process to end; kill it by PID after `timeout` seconds."""
+        self.child.stop(timeout)

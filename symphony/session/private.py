@@ -61,9 +61,9 @@ class PrivateLedger:
         return tag
 
     def resolve(self, block: int, target: int, value: float, tag: int) -> str | None:
-        """The log line for one applied change (called by the session writer)."""
+        """The log line (no newline) for one applied change (called by the session writer)."""
         if tag == 0:
-            return f"c {block} {target} {value!r}\n"
+            return f"c {block} {target} {value!r}"
         with self._lock:
             entry = self._entries.pop(tag, None)
         if entry is None:
@@ -71,10 +71,10 @@ class PrivateLedger:
         if all(self.consent(p).record for p in entry.owners):
             who = ",".join(quote(p, safe="") for p in sorted(entry.owners))
             stand_in = "-" if entry.public is None else repr(entry.public)
-            return f"c {block} {target} {entry.value!r} @{who} ~{stand_in}\n"
+            return f"c {block} {target} {entry.value!r} @{who} ~{stand_in}"
         if entry.public is None:
             return None
-        return f"c {block} {target} {entry.public!r}\n"
+        return f"c {block} {target} {entry.public!r}"
 
 
 def owners_of(line: str) -> frozenset[str]:
@@ -96,6 +96,6 @@ def redactor(person: str) -> Callable[[str], str | None]:
         stand_in = parts[5][1:]
         if stand_in == "-":
             return None
-        return f"c {parts[1]} {parts[2]} {stand_in}\n"
+        return f"c {parts[1]} {parts[2]} {stand_in}"
 
     return keep

@@ -2,8 +2,15 @@
 
 The engine process may not do file I/O on its audio path, yet every change it
 applies must reach the session log with the block it landed on. So its
-per-block hook only writes three numbers into shared memory (a few hundred
+per-block hook only writes four numbers into shared memory (a few hundred
 nanoseconds), and a writer in another process drains the ring to disk.
+
+Each entry is (block, target, value, tag). A change with a consent tag other
+than 0 is stored with NaN for its value: the ring is a file in /dev/shm that
+a crash can leave behind, so a private value never enters it (the session
+writer asks its `resolve` what to log for such a change). Target `REBUILT`
+(-1) marks the block where the engine's graph was rebuilt after a gap in the
+audio (value: the gap in seconds).
 
 Single producer (the engine hook), single consumer (the session writer). The
 producer advances `written` after the entry is stored, so the consumer never
@@ -20,17 +27,19 @@ import numpy as np
 import numpy.typing as npt
 
 CAPACITY = 1 << 16  # entries; ~2 minutes of a busy show between drains
+REBUILT = -1  # the target of a marker entry: the graph was rebuilt at this block
 
 
 @dataclass
 class RingView:
-    """Numpy views on the shared block: counters, blocks, targets, values."""
+    """Numpy views on the shared block: counters, blocks, targets, values, tags."""
 
     shm: shared_memory.SharedMemory
     counters: npt.NDArray[np.int64]  # [0] entries written, [1] blocks played
     blocks: npt.NDArray[np.int64]
     targets: npt.NDArray[np.int64]
     values: npt.NDArray[np.float64]
+    tags: npt.NDArray[np.int64]
 
     @property
     def name(self) -> str:
@@ -46,11 +55,12 @@ def _views(shm: shared_memory.SharedMemory, capacity: int) -> RingView:
     blocks = np.ndarray((capacity,), dtype=np.int64, buffer=buf, offset=16)
     targets = np.ndarray((capacity,), dtype=np.int64, buffer=buf, offset=16 + 8 * capacity)
     values = np.ndarray((capacity,), dtype=np.float64, buffer=buf, offset=16 + 16 * capacity)
-    return RingView(shm, counters, blocks, targets, values)
+    tags = np.ndarray((capacity,), dtype=np.int64, buffer=buf, offset=16 + 24 * capacity)
+    return RingView(shm, counters, blocks, targets, values, tags)
 
 
 def create_ring(capacity: int = CAPACITY) -> RingView:
-    shm = shared_memory.SharedMemory(create=True, size=16 + 24 * capacity)
+    shm = shared_memory.SharedMemory(create=True, size=16 + 32 * capacity)
     view = _views(shm, capacity)
     view.counters[:] = 0
     return view
@@ -73,13 +83,16 @@ class RingWriter:
         self.b = view.blocks
         self.t = view.targets
         self.v = view.values
+        self.g = view.tags
         self.c = view.counters
 
-    def record(self, block: int, target: int, value: float) -> None:
+    def record(self, block: int, target: int, value: float, tag: int = 0) -> None:
+        """Store one applied change; the caller passes NaN as the value when tag != 0."""
         i = self.count & self.mask
         self.b[i] = block
         self.t[i] = target
         self.v[i] = value
+        self.g[i] = tag
         self.count += 1
         self.c[0] = self.count
 
@@ -96,7 +109,12 @@ class RingReader:
         self.read = 0
         self.lost = 0
 
-    def drain(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    def drain(
+        self,
+    ) -> tuple[
+        npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]
+    ]:
+        """(blocks, targets, values, tags) stored since the last call."""
         written = int(self.view.counters[0])
         if written - self.read > self.capacity:
             self.lost += written - self.read - self.capacity
@@ -107,6 +125,7 @@ class RingReader:
             self.view.blocks[idx].copy(),
             self.view.targets[idx].copy(),
             self.view.values[idx].copy(),
+            self.view.tags[idx].copy(),
         )
 
     def blocks_played(self) -> int:

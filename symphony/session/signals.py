@@ -172,6 +172,24 @@ class SignalRecorder:
         if sync:
             self._last_sync = time.monotonic()
 
+    def forget(self, participant: str) -> int:
+        """Stop keeping a person at once and delete what this show kept of them.
+
+        Called when they withdraw `record` consent (the caller's consent
+        function already refuses their next chunks). Returns the files deleted.
+        """
+        deleted = 0
+        with self._lock:
+            for key in [k for k in self._streams if k[0] == participant]:
+                stream = self._streams.pop(key)
+                stream.pending.clear()
+                os.close(stream.fd)
+            for path in self.folder.glob(f"{_safe(participant)}-*.csv"):
+                path.unlink(missing_ok=True)
+                deleted += 1
+        log.info("raw signals of %s deleted (%d files)", participant, deleted)
+        return deleted
+
     def close(self) -> None:
         self._stopping.set()
         if self._thread.is_alive():
