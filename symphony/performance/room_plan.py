@@ -3,10 +3,11 @@
 A render knows everyone's features in advance, but it must hear the room
 exactly as a live show does, so it makes the very calls `LiveControl`
 makes, in the same order: every `room_hop_frames` frames each person's
-frame of that moment is observed, the heartbeats since the last update are
-handed over, and the room updates. Between updates the collective values
-stand, as they do live. What comes out is frame-aligned arrays for the
-conductor, and the weighted heartbeats.
+frame of `FEATURE_LAG` before that moment is observed (`collective/delay.py`),
+the heartbeats since the last update are handed over, and the room
+updates. Between updates the collective values stand, as they do live.
+What comes out is frame-aligned arrays for the conductor, and the weighted
+heartbeats.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from symphony.collective.delay import lag_frames
 from symphony.collective.names import COLLECTIVE_FEATURES
 from symphony.collective.room import INPUTS, Room, RoomFrame, Trigger, room_hop_frames
 from symphony.features.track import FeatureTrack
@@ -83,10 +85,12 @@ def run_room(
     cursor = [0] * len(tracks)
     triggers: list[Trigger] = []
     counts: list[tuple[float, dict[str, int]]] = []
+    lag = lag_frames(rate)
     for k in range(0, n, hop):
         t = k / rate
         for i, track in enumerate(tracks):
-            room.observe_row(track.participant, rows[i][k], bool(stale[i][k]), t)
+            if k >= lag:  # the frame of FEATURE_LAG ago, as live (collective/delay.py)
+                room.observe_row(track.participant, rows[i][k - lag], bool(stale[i][k - lag]), t)
             b = beats[i]
             j = cursor[i]
             while j < b.size and b[j] <= t:
