@@ -227,11 +227,21 @@ class ParticipantConsent:
         self.rehearsal = rehearsal or not spec.sources
         self.by_name = {s.name: s for s in spec.sources}
         self.sources_of: dict[str, set[str]] = {}
+        self._known: dict[str, Consent] = {}  # asked every room update: worked out once
 
     def seen(self, source: str, participant: str) -> None:
-        self.sources_of.setdefault(participant, set()).add(source)
+        sources = self.sources_of.setdefault(participant, set())
+        if source not in sources:
+            sources.add(source)
+            self._known.pop(participant, None)
 
     def __call__(self, participant: str) -> Consent:
+        known = self._known.get(participant)
+        if known is None:
+            known = self._known[participant] = self._work_out(participant)
+        return known
+
+    def _work_out(self, participant: str) -> Consent:
         if self.rehearsal:
             return Consent(sound=True, record=True)
         entries = [
