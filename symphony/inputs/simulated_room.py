@@ -5,10 +5,12 @@ sets how much the simulated bodies share (`simulated.py`: a shared slow
 heart-rate drive, the breathing rate drawn toward the room's, and a pull of
 every breath toward a shared rhythm), scripted over the show like the
 states; a join/leave script says when people arrive and leave. A person
-who is not there has no samples at all (NaN), which the features see as a
-sensor not connected: the room lets them join when their signals start and
+who is not there has no samples at all, which the room sees as a sensor
+not connected: the room lets them join when their signals start and
 fades them out once they have been gone for a few seconds.
 
+In a render the features of someone away are stale and unknown
+(`blank_tracks`); live, their samples are simply not sent (`present_chunk`).
 Pure and seeded through the simulator: the same script gives the same room.
 """
 
@@ -20,7 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from symphony.inputs.recording import ParticipantRecording
+from symphony.features.track import FeatureTrack
+from symphony.inputs.recording import Signal
+from symphony.inputs.source import SignalChunk
 
 Array = npt.NDArray[np.float64]
 
@@ -113,31 +117,51 @@ def absent_spans(spans: list[tuple[float, float]], duration: float) -> list[tupl
     return out
 
 
-def blank_absences(
-    recordings: list[ParticipantRecording], spans: dict[str, list[tuple[float, float]]]
-) -> None:
-    """Every signal NaN (no sample) while its person is not in the room; in place.
+def _present(times: Array, spans: list[tuple[float, float]]) -> npt.NDArray[np.bool_]:
+    here = np.zeros(times.size, dtype=bool)
+    for start, end in spans:
+        here |= (times >= start) & (times < end)
+    return here
 
-    Heartbeats the truth knows of in those spans are dropped too.
+
+def blank_tracks(tracks: list[FeatureTrack], spans: dict[str, list[tuple[float, float]]]) -> None:
+    """A render's features of people while away: stale, every value unknown; in place.
+
+    What the room then sees is what it sees of a sensor that stopped: it
+    fades them out and lets them go, and hears them join when they return.
+    Their heartbeats while away are dropped.
     """
-    for rec in recordings:
-        presence = spans.get(rec.participant)
-        if presence is None:
+    for track in tracks:
+        presence = spans.get(track.participant)
+        if presence is None or not track.n_frames:
             continue
-        duration = max(s.n_samples / s.rate + s.start for s in rec.signals.values())
-        absent = absent_spans(presence, duration)
-        for signal in rec.signals.values():
-            times = signal.start + np.arange(signal.n_samples) / signal.rate
-            gone = np.zeros(signal.n_samples, dtype=bool)
-            for a, b in absent:
-                gone |= (times >= a) & (times < b)
-            signal.data[..., gone] = np.nan
-        beats = rec.truth.get("beat_times")
+        away = ~_present(track.times(), presence)
+        for name, values in track.values.items():
+            values[away] = 1.0 if name == "stale" else np.nan
+        beats = track.events.get("heartbeat")
         if beats is not None:
-            keep = np.ones(beats.size, dtype=bool)
-            for a, b in absent:
-                keep &= ~((beats >= a) & (beats < b))
-            rec.truth["beat_times"] = beats[keep]
+            track.events["heartbeat"] = beats[_present(beats, presence)]
+
+
+def present_chunk(chunk: SignalChunk, spans: list[tuple[float, float]]) -> SignalChunk | None:
+    """The part of a live chunk its person is there for (None: away for all of it).
+
+    Samples while away are not sent at all, as from a sensor not connected.
+    A chunk (about 1 s) crossing an arrival or a departure keeps its longest
+    run of present samples.
+    """
+    signal = chunk.signal
+    times = signal.start + np.arange(signal.n_samples) / signal.rate
+    here = _present(times, spans)
+    if here.all():
+        return chunk
+    if not here.any():
+        return None
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], here.astype(np.int8), [0]))))
+    runs = edges.reshape(-1, 2)
+    a, b = runs[int(np.argmax(runs[:, 1] - runs[:, 0]))].tolist()
+    part = Signal(signal.kind, signal.rate, signal.data[..., a:b], signal.unit, float(times[a]))
+    return SignalChunk(chunk.participant, part, chunk.hints)
 
 
 @dataclass(frozen=True)

@@ -183,15 +183,20 @@ def live_sources(
     if spec.sources and participants is None:
         return open_sources(spec, performance.path, clock)
     from symphony.inputs.sources import open_source
-    from symphony.performance.simulation import participant_script
+    from symphony.performance.simulation import coupling_script, participant_script
 
     script = [{"at": c.at, "state": c.state, "ramp": c.ramp} for c in participant_script(spec)]
+    coupled = [{"at": c.at, "coupling": c.coupling, "ramp": c.ramp} for c in coupling_script(spec)]
+    moves = [m.model_dump() for m in spec.participants.script]
     simulated = {
         "kind": "simulated",
         "participants": participants or spec.participants.count,
         "duration": duration or spec.performance.duration,
         "seed": seed,
         "script": script or [{"state": "calm"}],
+        "coupling": spec.participants.coupling,
+        "coupling_script": coupled,
+        "moves": moves,
     }
     return [open_source(simulated, clock)], []
 
