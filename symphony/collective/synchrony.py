@@ -55,7 +55,7 @@ SYNC_HISTORY = 45.0  # s kept: the surrogates shift people within it
 HISTORY = round(SYNC_HISTORY / SYNC_HOP)
 # 219 shifts: 0.05 * (B + 1) is a whole number, so "p < 0.05" is a test of size <= 5 %.
 SURROGATES = 219
-REFRESH_EVERY = 5  # samples between new surrogate nulls (2.5 s)
+REFRESH_EVERY = 5  # samples between new surrogate nulls (2.5 s); >= len(MEASURES)
 MIN_PEOPLE = 3
 MIN_KNOWN = 0.8  # share of the window a person must be known in to count
 SIGNIFICANT = 0.05
@@ -172,8 +172,7 @@ class Synchrony:
         col = self.samples % HISTORY
         self.ring[:, :, col] = np.where(heard[:, None], rows, np.nan)
         self.samples += 1
-        refresh = self.samples >= HISTORY and (self.samples - HISTORY) % REFRESH_EVERY == 0
-        self._measure(heard, refresh)
+        self._measure(heard)
         fired = self.convergence.step(t, self.values)
         self.values["convergence"] = 1.0 if self.convergence.converged else 0.0
         return fired
@@ -191,8 +190,14 @@ class Synchrony:
         self.ring = ring
         self.ids = list(ids)
 
-    def _measure(self, heard: BoolArray, refresh: bool) -> None:
-        """Each measure's value over the people who count, and its p against the null."""
+    def _measure(self, heard: BoolArray) -> None:
+        """Each measure's value over the people who count, and its p against the null.
+
+        Measure j draws its null again at the samples where (samples -
+        HISTORY) % REFRESH_EVERY == j: one measure's surrogates per sample,
+        so no update carries all four.
+        """
+        phase = (self.samples - HISTORY) % REFRESH_EVERY
         full = self.samples >= HISTORY
         known = np.isfinite(self.ring).sum(axis=2) >= MIN_KNOWN * HISTORY  # (n, measures)
         order = (np.arange(HISTORY) + self.samples) % HISTORY  # oldest sample first
@@ -206,7 +211,7 @@ class Synchrony:
                 continue
             history, stat = _prepared(m.kind, self.ring[who, m.column][:, order])
             observed = float(stat(history[:, -WIDTH:]))
-            if refresh or m.name not in self._nulls:
+            if phase == j or m.name not in self._nulls:
                 rng = np.random.default_rng([self.seed, self.samples, j])
                 offsets = rng.integers(0, HISTORY - WIDTH + 1, size=(SURROGATES, n))
                 self._nulls[m.name] = surrogate_null(history, WIDTH, stat, offsets)

@@ -3,8 +3,8 @@
 Each person's heart rate and breathing rate are slow AR(1) noise (time
 constant about 5 s), mixed with one shared group series by `coupling`
 (x = sqrt(c) g + sqrt(1 - c) e); their breathing and heart-beat phases run
-at their own rates, and their phase relative to a shared group rhythm
-shrinks by (1 - c), so c = 1 is locked and c = 0 independent. Vectorised:
+at their own rates, drawn toward a shared group rhythm by c (`_phases`),
+so c = 1 is locked and c = 0 independent. Vectorised:
 one call gives every sample of a group.
 """
 
@@ -32,12 +32,18 @@ def _ar1(rng: np.random.Generator, shape: tuple[int, ...], tau: float) -> Array:
 def _phases(
     rng: np.random.Generator, n: int, samples: int, low: float, high: float, c: float
 ) -> Array:
-    """Phases (cycles) of n people: own rate and start, offset to the group scaled by 1 - c."""
+    """Phases (cycles) of n people: own rate and start, drawn toward a group rhythm by c.
+
+    The phase is that of (1 - c) e^{i own} + c e^{i group}: one's own at
+    c = 0, the group's at c = 1, and in between mostly one's own but
+    lingering near the group's (it never jumps while c < 0.5).
+    """
     t = np.arange(samples) * SYNC_HOP
     own = rng.uniform(low, high, (n, 1)) * t + rng.random((n, 1))
     own = own + 0.05 * _ar1(rng, (n, samples), 10.0)
     group = 0.5 * (low + high) * t + rng.random()
-    out: Array = group + (1.0 - c) * (own - group)
+    z = (1.0 - c) * np.exp(2j * np.pi * own) + c * np.exp(2j * np.pi * group)
+    out: Array = np.angle(z) / (2.0 * np.pi)
     return out
 
 
