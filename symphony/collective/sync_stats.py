@@ -13,12 +13,13 @@ Two measures, each with a surrogate test:
   independent phases), its expectation is exactly 0 for independent people
   at any N, so it does not rise and fall as people come and go.
 
-The surrogate p-value shifts every person in time by their own random lag
-(which keeps each series' own rhythm and slowness but breaks any alignment
-between people) and asks how often the shuffled room is at least as
-synchronous as the real one: p = (1 + #{surrogate >= observed}) / (B + 1).
-The lags are taken within a history longer than the window
-(`surrogate_null`), not circularly inside it.
+The surrogate p-value breaks the alignment between people while keeping
+each person's own series, and asks how often the shuffled room is at least
+as synchronous as the real one: p = (1 + #{surrogate >= observed}) / (B + 1).
+For rates every person is shifted in time by their own random lag within a
+history longer than the window (`surrogate_null`; circular shifts inside
+the window would put a seam in every slow series); for phases every
+person's phases are turned by their own random constant (`rotation_null`).
 
 Windows are rows (people) by columns (samples, oldest first).
 """
@@ -123,6 +124,28 @@ def surrogate_null(
         stat(views[rows, offsets[a : a + per_batch]]) for a in range(0, offsets.shape[0], per_batch)
     ]
     null: Array = np.sort(np.concatenate(out)) if out else np.zeros(0)
+    return null
+
+
+def rotation_null(u: ComplexArray, turns: Array) -> Array:
+    """PPC of rooms in which each person's phases are turned by their own constant, sorted.
+
+    `u` (n, W) phasors of the window, `turns` (B, n) uniform in 0..1 cycles.
+    Turning one person's whole series keeps their rhythm exactly and only
+    breaks where it sits against the others; the turns form a group (the
+    circle), so for independent people whose phase has no preferred value
+    the real room is one more draw of the same kind, and the test is exact.
+    A time shift would be inexact here: shifts of a window are not a group
+    without a seam, and a nearly periodic phase reads every seam.
+    """
+    n = (u != 0).sum(axis=0).astype(np.float64)
+    pairs = n * (n - 1.0)
+    ok = pairs > 0
+    sums = np.exp(2j * np.pi * turns) @ u  # (B, W)
+    power = sums.real * sums.real + sums.imag * sums.imag
+    per = np.divide(power - n, pairs, out=np.zeros_like(power), where=ok)
+    count = max(int(ok.sum()), 1)
+    null: Array = np.sort(per.sum(axis=1) / count)
     return null
 
 

@@ -13,7 +13,8 @@ heart-beat phase every `SYNC_HOP` seconds into a ring of the last
   expectation is 0 for independent people at any N;
 - for each, `X_p`: the surrogate p-value against `SURROGATES` rooms in
   which each person is shifted in time by their own random lag within the
-  history, the null drawn again every `REFRESH_EVERY` samples and every
+  history (rates) or has their phases turned by their own random constant
+  (phases), the null drawn again every `REFRESH_EVERY` samples and every
   new value compared with the latest null.
 
 Nothing below `MIN_PEOPLE` people is reported: the values are neutral (0)
@@ -43,7 +44,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from symphony.collective.sync_stats import isc_of, p_value, ppc, surrogate_null, unit_phasors
+from symphony.collective.sync_stats import (
+    isc_of,
+    p_value,
+    ppc,
+    rotation_null,
+    surrogate_null,
+    unit_phasors,
+)
 
 Array = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -213,8 +221,7 @@ class Synchrony:
             observed = float(stat(history[:, -WIDTH:]))
             if phase == j or m.name not in self._nulls:
                 rng = np.random.default_rng([self.seed, self.samples, j])
-                offsets = rng.integers(0, HISTORY - WIDTH + 1, size=(SURROGATES, n))
-                self._nulls[m.name] = surrogate_null(history, WIDTH, stat, offsets)
+                self._nulls[m.name] = _null(m.kind, history, rng, n)
             self.values[m.name] = observed
             self.values[f"{m.name}_p"] = p_value(self._nulls[m.name], observed)
 
@@ -224,3 +231,11 @@ def _prepared(kind: str, series: Array) -> tuple[Any, Callable[[Any], Array]]:
     if kind == "isc":
         return series, isc_of
     return unit_phasors(series), ppc
+
+
+def _null(kind: str, history: Any, rng: np.random.Generator, n: int) -> Array:
+    """The surrogate statistics of one measure (`sync_stats.py`), sorted."""
+    if kind == "isc":
+        offsets = rng.integers(0, HISTORY - WIDTH + 1, size=(SURROGATES, n))
+        return surrogate_null(history, WIDTH, isc_of, offsets)
+    return rotation_null(history[:, -WIDTH:], rng.random((SURROGATES, n)))
