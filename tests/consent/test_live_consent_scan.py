@@ -121,6 +121,7 @@ def _play(show: Path, log: Path, port: int, tmpdir: Path, out: Path) -> tuple[in
             env=env,
         )
         try:
+            _wait_started(live, out)
             began = _send(live, bodies, port)
             live.send_signal(2)  # SIGINT: the show ends as a performer ends it
             return live.wait(60), max(0.0, began - popen - 1.0)
@@ -130,12 +131,20 @@ def _play(show: Path, log: Path, port: int, tmpdir: Path, out: Path) -> tuple[in
                 live.wait()
 
 
+def _wait_started(live: subprocess.Popen[bytes], out: Path) -> None:
+    """Until the show says it plays (the OSC port listens by then)."""
+    deadline = time.monotonic() + 60.0  # a guard against a hang, not a measurement
+    while "symphony live: consent scan" not in out.read_text(errors="replace"):
+        assert live.poll() is None, out.read_text(errors="replace")[-2000:]
+        assert time.monotonic() < deadline, "the show did not start"
+        time.sleep(0.05)
+
+
 def _send(live: subprocess.Popen[bytes], bodies: dict[str, Body], port: int) -> float:
     osc = SimpleUDPClient("127.0.0.1", port)
     n = int(SHOW * PPG_RATE)
     sent = 0
     withdrawn = False
-    time.sleep(4.0)  # the engine and the OSC port come up first
     began = time.monotonic()
     while live.poll() is None and sent < n:
         elapsed = time.monotonic() - began
@@ -167,7 +176,10 @@ def test_live_show_keeps_nothing_of_who_did_not_consent_or_withdrew(tmp_path: Pa
         files = written_files([tmp_path, *shm_left])
     said = out.read_text(errors="replace")
     assert code == 0, said[-3000:]
-    assert "consent of chloe: sound no, record no" in said, said[-2000:]
+    session = read_session(log)
+    assert session.duration > SHOW, f"the show played {session.duration:.0f} s: {said[-2000:]}"
+    status = [line for line in said.splitlines() if " people heard " in line]
+    assert status and "no sound 1" in status[-1], status[-3:]  # chloe's withdrawal held
     bodies = _bodies()
     anna, ben, chloe = bodies["anna"], bodies["ben"], bodies["chloe"]
     # Our own inputs are not the run's output: the test's performance file only.
@@ -181,7 +193,6 @@ def test_live_show_keeps_nothing_of_who_did_not_consent_or_withdrew(tmp_path: Pa
         assert beat_time_traces(body, files) == [], body.name
 
     # The session log: every lane and every event train, against everyone's heart.
-    session = read_session(log)
     header = session.header
     schedule = session.schedule
     per_block = header.block_size / header.sample_rate
