@@ -98,6 +98,14 @@ def written_files(roots: Iterable[Path]) -> list[Path]:
     return sorted(set(files))
 
 
+def _read(path: Path) -> bytes:
+    """A file's bytes; b"" for one that went away meanwhile (shared memory of a client)."""
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, PermissionError):
+        return b""
+
+
 def _binary_needles(body: Body, count: int = 64) -> list[bytes]:
     """float64 and float32 bytes of some of the samples (as sent over OSC: float32)."""
     picks = body.ppg[:: max(1, body.ppg.size // count)][:count]
@@ -114,7 +122,7 @@ def raw_traces(body: Body, files: Iterable[Path]) -> list[str]:
     found = []
     needles = _binary_needles(body)
     for path in files:
-        data = path.read_bytes()
+        data = _read(path)
         text = data.decode("utf-8", errors="replace")
         if body.marker.search(text):
             found.append(f"{path}: raw sample {body.marker.search(text).group(0)}...")  # type: ignore[union-attr]
@@ -128,7 +136,7 @@ def beat_time_traces(body: Body, files: Iterable[Path], count: int = 40) -> list
     found = []
     stamps = {f"{b:.3f}" for b in body.beats[:count]}
     for path in files:
-        text = path.read_bytes().decode("utf-8", errors="replace")
+        text = _read(path).decode("utf-8", errors="replace")
         hits = sum(s in text for s in stamps)
         if hits > len(stamps) // 2:
             found.append(f"{path}: {hits} of {len(stamps)} beat times")
@@ -189,3 +197,25 @@ def beat_match(
         inside = events[np.clip(at, 0, events.size - 1)] <= beats + lag + window
         best = max(best, float(((at < events.size) & inside).mean()))
     return best
+
+
+def event_rate(events: Array, start: float, end: float, half: float = 3.0) -> tuple[Array, Array]:
+    """(times, events per minute around each) on a 1 s grid: a train's heart rate, whatever
+    latency and batching the control loop adds to each event (beats are late, never lost)."""
+    grid = np.arange(start + half, end - half, 1.0)
+    events = np.sort(events)
+    counts = np.searchsorted(events, grid + half) - np.searchsorted(events, grid - half)
+    return grid, counts * 60.0 / (2 * half)
+
+
+def owned_lines(log: Path, person: str, names: list[str], suffix: str) -> int:
+    """Session log lines kept with `person` among their owners (``@anna``), on targets
+    whose name ends with `suffix`: what a consenting person's own voice left."""
+    count = 0
+    for line in log.read_text(encoding="utf-8").splitlines()[1:]:
+        parts = line.split()
+        if len(parts) >= 5 and parts[0] == "c" and parts[4].startswith("@"):
+            owners = parts[4][1:].split(",")
+            if person in owners and names[int(parts[2])].endswith(suffix):
+                count += 1
+    return count

@@ -36,7 +36,9 @@ from tests.consent.scan import (
     beat_match,
     beat_time_traces,
     best_correlation,
+    event_rate,
     lanes,
+    owned_lines,
     pulse_body,
     raw_traces,
     sine,
@@ -48,8 +50,8 @@ from tests.jack_server import jack_server
 
 LIVE = (sys.executable, "-m", "symphony.cli", "live")
 PATCHES = Path(__file__).resolve().parents[1] / "fixtures" / "patches"
-SHOW = 50.0  # s of signals sent
-WITHDRAW = 28.0  # s: chloe withdraws
+SHOW = 64.0  # s of signals sent
+WITHDRAW = 40.0  # s: chloe withdraws (everyone is heard from about 20 s on)
 FOLLOWS = 0.7  # |r| above which a lane follows someone's heart rate
 BEATS = 0.6  # share of someone's beats an event train follows: their heartbeat
 WINDOW = 0.1  # s: a trigger fires at the first room update after the beat is found
@@ -101,17 +103,16 @@ target = "tone.ping"
 
 def _bodies() -> dict[str, Body]:
     return {
-        "anna": pulse_body("anna", sine(75.0, 6.0, 13.0), SHOW, 34567.0, 1),
-        "ben": pulse_body("ben", square(100.0, 128.0, 10.0), SHOW, 12345.0, 2),
-        "chloe": pulse_body("chloe", triangle(52.0, 62.0, 17.0), SHOW, 23456.0, 3),
+        "anna": pulse_body("anna", sine(80.0, 20.0, 13.0), SHOW, 34567.0, 1),
+        "ben": pulse_body("ben", square(115.0, 145.0, 10.0), SHOW, 12345.0, 2),
+        "chloe": pulse_body("chloe", triangle(42.0, 55.0, 17.0), SHOW, 23456.0, 3),
     }
 
 
 def _play(show: Path, log: Path, port: int, tmpdir: Path, out: Path) -> tuple[int, float]:
     """Run the show, send the bodies in real time, withdraw chloe halfway; the exit code
-    and about when (show time) the bodies began."""
+    and the wall-clock time the bodies began."""
     bodies = _bodies()
-    popen = time.monotonic()
     env = {**os.environ, "TMPDIR": str(tmpdir), "TMP": str(tmpdir), "TEMP": str(tmpdir)}
     with out.open("w") as output:
         live = subprocess.Popen(
@@ -124,7 +125,7 @@ def _play(show: Path, log: Path, port: int, tmpdir: Path, out: Path) -> tuple[in
             _wait_started(live, out)
             began = _send(live, bodies, port)
             live.send_signal(2)  # SIGINT: the show ends as a performer ends it
-            return live.wait(60), max(0.0, began - popen - 1.0)
+            return live.wait(60), began
         finally:
             if live.poll() is None:
                 live.kill()
@@ -145,6 +146,7 @@ def _send(live: subprocess.Popen[bytes], bodies: dict[str, Body], port: int) -> 
     n = int(SHOW * PPG_RATE)
     sent = 0
     withdrawn = False
+    wall = time.time()
     began = time.monotonic()
     while live.poll() is None and sent < n:
         elapsed = time.monotonic() - began
@@ -159,7 +161,7 @@ def _send(live: subprocess.Popen[bytes], bodies: dict[str, Body], port: int) -> 
             withdrawn = True
         time.sleep(0.02)
     assert live.poll() is None, "the show ended before the bodies were sent"
-    return began
+    return wall
 
 
 def test_live_show_keeps_nothing_of_who_did_not_consent_or_withdrew(tmp_path: Path) -> None:
@@ -171,7 +173,7 @@ def test_live_show_keeps_nothing_of_who_did_not_consent_or_withdrew(tmp_path: Pa
     out = tmp_path / "live-output.txt"
     shm_before = set(Path("/dev/shm").iterdir())
     with jack_server():
-        code, start = _play(show, log, port, tmpdir, out)
+        code, began = _play(show, log, port, tmpdir, out)
         shm_left = [p for p in Path("/dev/shm").iterdir() if p not in shm_before and p.is_file()]
         files = written_files([tmp_path, *shm_left])
     said = out.read_text(errors="replace")
@@ -194,21 +196,33 @@ def test_live_show_keeps_nothing_of_who_did_not_consent_or_withdrew(tmp_path: Pa
 
     # The session log: every lane and every event train, against everyone's heart.
     header = session.header
+    start = began - header.started  # the bodies' t = 0 in the log's time, to a second or so
     schedule = session.schedule
     per_block = header.block_size / header.sample_rate
     by_lane = lanes(header.targets, schedule.blocks, schedule.targets, schedule.values, per_block)
     assert "tone.freq" in by_lane, sorted(by_lane)
-    r_anna = best_correlation(*by_lane["tone.freq"], anna, start, (12.0, WITHDRAW))
+    r_anna = best_correlation(*by_lane["tone.freq"], anna, start, (22.0, WITHDRAW))
     assert r_anna > FOLLOWS, f"tone.freq does not follow anna's heart (r = {r_anna:.2f})"
     for name, (times, values) in by_lane.items():
         for body in (ben, chloe):
             r = best_correlation(times, values, body, start, (0.0, SHOW))
             assert r < FOLLOWS, f"{name} follows {body.name}'s heart rate (r = {r:.2f})"
-    events = [times for name, (times, _) in by_lane.items() if name.endswith(".fire")]
-    assert events, sorted(by_lane)
-    kept = max(beat_match(e, anna, start, (5.0, SHOW), WINDOW) for e in events)
-    assert kept > BEATS, f"anna's beats are not in the log ({kept:.0%})"
-    for train in events:
+    # Event trains: a heartbeat trigger per beat *is* someone's heart rhythm. The control
+    # loop fires a beat when it finds it (late, in batches on a loaded machine), so a
+    # train is compared by its rate, and by its timing for those who must not be there.
+    trains = {name: times for name, (times, _) in by_lane.items() if name.endswith(".fire")}
+    assert trains, sorted(by_lane)
+    kept = owned_lines(log, "anna", header.targets, ".fire")
+    assert kept > 0.5 * anna.beats.size, f"anna's beats are not in the log ({kept} kept)"
+    for name, times in trains.items():
         for body in (ben, chloe):
-            share = beat_match(train, body, start, (0.0, SHOW), WINDOW)
-            assert share < BEATS, f"an event train follows {body.name}'s beats ({share:.0%})"
+            share = beat_match(times, body, start, (0.0, SHOW), WINDOW)
+            assert share < BEATS, f"{name} follows {body.name}'s beats ({share:.0%})"
+            grid, rate = event_rate(times, start, start + SHOW)
+            r = best_correlation(grid, rate, body, start, (0.0, SHOW))
+            assert r < FOLLOWS, f"{name} beats at {body.name}'s heart rate (r = {r:.2f})"
+    rates = [event_rate(times, start, start + SHOW) for times in trains.values()]
+    r_anna = max(best_correlation(g, r, anna, start, (15.0, SHOW - 4.0)) for g, r in rates)
+    assert r_anna > FOLLOWS, f"no event train beats at anna's heart rate (r = {r_anna:.2f})"
+    for body in (ben, chloe):
+        assert owned_lines(log, body.name, header.targets, "") == 0, body.name
