@@ -199,13 +199,19 @@ def beat_match(
     return best
 
 
-def event_rate(events: Array, start: float, end: float, half: float = 3.0) -> tuple[Array, Array]:
-    """(times, events per minute around each) on a 1 s grid: a train's heart rate, whatever
-    latency and batching the control loop adds to each event (beats are late, never lost)."""
-    grid = np.arange(start + half, end - half, 1.0)
+def event_rate(events: Array, start: float, end: float) -> tuple[Array, Array]:
+    """(times, events per minute) on a 1 s grid: a train's heart rate, from the median of
+    each 5 intervals around it, whatever latency and batching the control loop adds to
+    each event (a beat found late shortens one interval and lengthens the next)."""
     events = np.sort(events)
-    counts = np.searchsorted(events, grid + half) - np.searchsorted(events, grid - half)
-    return grid, counts * 60.0 / (2 * half)
+    grid = np.arange(start, end, 1.0)
+    if events.size < 6:
+        return grid, np.full(grid.size, np.nan)
+    intervals = np.diff(events)
+    windows = np.lib.stride_tricks.sliding_window_view(intervals, 5)
+    rate = 60.0 / np.maximum(np.median(windows, axis=1), 1e-3)
+    at = events[3 : 3 + rate.size]  # each median sits at its middle event
+    return grid, np.interp(grid, at, rate, left=np.nan, right=np.nan)
 
 
 def owned_lines(log: Path, person: str, names: list[str], suffix: str) -> int:
