@@ -28,6 +28,9 @@ import numpy.typing as npt
 
 Array = npt.NDArray[np.float64]
 PPG_RATE = 64.0
+# Lags searched (s): the log's clock starts when the engine first plays, which a loaded
+# machine delays by up to about 10 s after the header's wall time; features lag a few s.
+LAG_BEFORE, LAG_AFTER = 14.0, 8.0
 
 
 @dataclass(frozen=True)
@@ -162,14 +165,14 @@ def best_correlation(
     times: Array, values: Array, body: Body, start: float, span: tuple[float, float]
 ) -> float:
     """|r| between a held lane and `body`'s heart rate over body times `span`, on a 1 s
-    grid; `start` is the show time of the body's t = 0 (known to a second or two), so
-    the best lag -2..8 s is taken (the features and the smoothing lag too)."""
+    grid; `start` is the log time of the body's t = 0, known only roughly, so the best
+    lag in -LAG_BEFORE..LAG_AFTER is taken (the features and the smoothing lag too)."""
     if times.size < 2:
         return 0.0
     best = 0.0
     body_grid = np.arange(span[0], span[1], 1.0)
     hr = np.interp(body_grid, body.hr_times, body.hr)
-    for lag in np.arange(-2.0, 8.01, 0.5):
+    for lag in np.arange(-LAG_BEFORE, LAG_AFTER + 0.01, 0.5):
         grid = body_grid + start + lag
         at = np.searchsorted(times, grid, side="right") - 1
         lane = np.where(at >= 0, values[np.clip(at, 0, None)], np.nan)
