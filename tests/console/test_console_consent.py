@@ -49,6 +49,7 @@ def test_the_withdraw_key_takes_the_selected_person_out(tmp_path: Path) -> None:
             assert "no sound consent" in line and "record no" in line, line
             assert "sound yes  record yes" in _roster_line(screen, "#1")
             term.send("q")
-            assert term.wait() == 0
+            code = term.wait()
+            assert code == 0, term.text()
         finally:
             term.close()
