@@ -56,7 +56,7 @@ def default_session_path(performance: Path) -> Path:
 
 
 def status_line(state: LiveState) -> str:
-    # Only what may be kept: a value someone without `record` consent carries is "-".
+    # Only what may be kept: a value someone without `record` consent carries shows as nan.
     c = {k: v for k, v in state.collective.items() if k not in state.unkept}
     nan = float("nan")
     parts = [

@@ -19,9 +19,11 @@ from pythonosc.udp_client import SimpleUDPClient
 from symphony.collective.consent import Consent
 from symphony.collective.intake import ConsentChange, Leave, Mood
 from symphony.collective.moods import HALF_LIFE
+from symphony.commands.live import status_line
 from symphony.inputs.sources.osc_paths import OscProblem, OscRoom, parse_message
 from symphony.inputs.sources.osc_source import OscSource, OscSpec
 from symphony.live.control import LiveControl
+from symphony.live.show_status import LiveState
 from symphony.performance.loader import load_performance
 
 MINI = Path(__file__).resolve().parents[1] / "fixtures" / "performances" / "mini.toml"
@@ -99,6 +101,7 @@ def test_moods_and_consent_over_osc_reach_the_room_and_the_book(
     assert control.frame is not None
     decayed = 0.8 * 0.5 ** ((now["t"] - sent) / HALF_LIFE)  # the median, decaying to neutral
     assert control.frame.values["mood_valence"] == pytest.approx(decayed, abs=0.01)
+    assert "mood_valence" not in control.state.unkept  # three devices: the room's
     assert control.book.get("anna") == Consent(sound=True, record=False)
     client.send_message("/symphony/anna/consent", [1, 1])
     _step_until(control, now, lambda: control.book.get("anna").record, "anna's record consent")
@@ -108,6 +111,8 @@ def test_moods_and_consent_over_osc_reach_the_room_and_the_book(
     client.send_message("/symphony/ph1/consent", [0, 0])  # a phone withdrawing takes its mood out
     client.send_message("/symphony/ph1/mood", [0.9, -0.5])  # ... and stays out
     _step_until(control, now, lambda: count() == 2, "ph1 out of the moods")
+    # Two moods are those two devices' own (no record consent): status lines leave them out.
+    assert "mood_valence" in control.state.unkept
     client.send_message("/symphony/ph2/leave", [])
     _step_until(control, now, lambda: count() == 1, "ph2 leaving")
 
@@ -130,3 +135,9 @@ def test_bad_room_packets_are_one_line_naming_port_path_and_client(
     assert "consent sound must be 0 or 1, got 5" in consent[0]
     mood = [w for w in warnings if "/symphony/ph1/mood" in w]
     assert len(mood) == 1 and "mood valence must be a number" in mood[0]
+
+
+def test_status_lines_leave_out_values_someone_without_record_carries() -> None:
+    state = LiveState(collective={"heart_rate": 123.4, "arousal": 0.5}, unkept=["heart_rate"])
+    line = status_line(state)
+    assert "hr   nan" in line and "123.4" not in line and "arousal 0.50" in line
