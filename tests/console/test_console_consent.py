@@ -34,7 +34,7 @@ def test_the_withdraw_key_takes_the_selected_person_out(tmp_path: Path) -> None:
             lines=50,
         )
         try:
-            screen = term.wait_for("W:withdraw")
+            screen = term.wait_for("W:withdraw", deadline=180.0)  # a loaded machine starts slowly
             screen = term.wait_for("sound yes  record yes")  # rehearsal people may be kept
             assert "ROOM" in screen
             first = _roster_line(term.wait_for("#2 "), "#1")
