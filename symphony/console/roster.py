@@ -29,9 +29,9 @@ def move_selection(roster: Sequence[RosterLine], selected: str, step: int) -> st
     shown = [line.shown_as for line in roster]
     if not shown:
         return ""
-    if selected not in shown:
-        return shown[0]
-    return shown[(shown.index(selected) + step) % len(shown)]
+    # No selection (or that person left) reads as the first, as the screen marks it.
+    at = shown.index(selected) if selected in shown else 0
+    return shown[(at + step) % len(shown)]
 
 
 def _yes(flag: bool) -> str:
