@@ -150,9 +150,20 @@ class LiveControl:
     ) -> Consent:
         """Change one person's consent now; withdrawing `sound` fades them out within 1 s,
         withdrawing `record` stops and deletes what this show kept of them (the book's
-        listeners: the signal recorder and the session log)."""
+        listeners: the signal recorder and the session log).
+
+        `record` can be withdrawn, and given back, but never granted beyond the
+        performance file: anyone on the network can send an OSC message, and
+        keeping someone's body data needs the consent the file records."""
         if sound is False:
             self.room.leave_mood(participant)  # a phone's mood goes with its sound consent
+        if record and not self.defaults(participant).record:
+            log.warning(
+                "consent of %s: record cannot be granted during a show (the performance "
+                "file does not grant it); sound changed only",
+                participant,
+            )
+            record = None
         return self.book.set(participant, sound=sound, record=record)
 
     def _drain(self, now: float) -> None:

@@ -103,8 +103,11 @@ def test_moods_and_consent_over_osc_reach_the_room_and_the_book(
     assert control.frame.values["mood_valence"] == pytest.approx(decayed, abs=0.01)
     assert "mood_valence" not in control.state.unkept  # three devices: the room's
     assert control.book.get("anna") == Consent(sound=True, record=False)
-    client.send_message("/symphony/anna/consent", [1, 1])
-    _step_until(control, now, lambda: control.book.get("anna").record, "anna's record consent")
+    client.send_message("/symphony/anna/consent", [0, 1])  # a network message cannot grant
+    _step_until(control, now, lambda: not control.book.get("anna").sound, "anna's withdrawal")
+    assert control.book.get("anna") == Consent(sound=False, record=False)  # record: the file's
+    client.send_message("/symphony/anna/consent", [1, 0])
+    _step_until(control, now, lambda: control.book.get("anna").sound, "anna back in")
     client.send_message("/symphony/anna/consent", [0, 0])
     _step_until(control, now, lambda: not control.book.get("anna").sound, "anna's withdrawal")
     assert control.book.get("anna") == Consent(sound=False, record=False)
