@@ -54,6 +54,7 @@ INPUTS: tuple[str, ...] = (*MEDIAN_FEATURES, "breath_phase", "quality")
 _QUALITY = INPUTS.index("quality")
 _PHASE = INPUTS.index("breath_phase")
 _MEDIAN_COLS = [INPUTS.index(name) for name in MEDIAN_FEATURES]
+_SPREADS = tuple(f"{name}_spread" for name in MEDIAN_FEATURES)
 _SYNC_COLS = [INPUTS.index(name) for name in ("heart_rate", "breath_rate", "breath_phase")]
 
 
@@ -245,12 +246,12 @@ class Room:
         values_m = self.store.values
         weights = gains[:, None] * self.store.known(t, self.roster.fades.join)
         medians, spreads, backed = fade_medians(values_m[:, _MEDIAN_COLS], weights[:, _MEDIAN_COLS])
-        values: dict[str, float] = {}
-        presence: dict[str, float] = {}
-        for c, name in enumerate(MEDIAN_FEATURES):
-            values[name] = float(medians[c])
-            values[f"{name}_spread"] = float(spreads[c])
-            presence[name] = presence[f"{name}_spread"] = float(backed[c])
+        # Built by zip, not a loop per name: this runs 25 times a second for every feature.
+        backed_list = backed.tolist()
+        values = dict(zip(MEDIAN_FEATURES, medians.tolist(), strict=True))
+        values.update(zip(_SPREADS, spreads.tolist(), strict=True))
+        presence = dict(zip(MEDIAN_FEATURES, backed_list, strict=True))
+        presence.update(zip(_SPREADS, backed_list, strict=True))
         owners = _owners(ids, weights, INPUTS)
         for name in MEDIAN_FEATURES:
             if name in owners:
@@ -261,7 +262,8 @@ class Room:
         mass = float(gains.sum())
         quality = values_m[:, _QUALITY]
         values["count"] = mass
-        values["presence"] = float(np.dot(gains, np.nan_to_num(quality)) / mass) if mass else 0.0
+        heard_quality = np.where(np.isfinite(quality), quality, 0.0)
+        values["presence"] = float(np.dot(gains, heard_quality) / mass) if mass else 0.0
         presence["count"] = presence["presence"] = 1.0
         owners.update(_owners(ids, gains[:, None], ("presence",)))
         return values, presence, owners
