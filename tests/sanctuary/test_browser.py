@@ -3,7 +3,9 @@
 A phone-sized page: drag on the pad, and the mood reaches the room's queue;
 see the room's picture once three people share; take the mood out. The
 browser is the system's (`apt-get install chromium`, see scripts/setup.sh):
-a browser download is not possible here. With SYMPHONY_SCREENSHOT=1 the
+a browser download is not possible here. The room's status snapshots are
+written by the test (in a show, the play command's control loop writes them
+from the room). With SYMPHONY_SCREENSHOT=1 the
 screenshot is written to docs/visitors-page.png for the README.
 """
 
@@ -84,10 +86,12 @@ def test_a_phone_sets_a_mood_sees_the_room_and_takes_it_out(tmp_path: Path) -> N
             served.status.put(_room(3))
             page.wait_for_selector("#roomtext:text('3 people share their mood')")
             assert page.locator("#glow").is_visible()
+            page.wait_for_timeout(2500)  # the picture glides over 2 s: photograph it settled
             shot = tmp_path / "visitors-page.png"
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 10_000
             if os.environ.get("SYMPHONY_SCREENSHOT") == "1":
+                DOCS.parent.mkdir(exist_ok=True)
                 shutil.copyfile(shot, DOCS)
 
             page.click("#leave")

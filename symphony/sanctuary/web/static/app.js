@@ -3,6 +3,7 @@
 "use strict";
 (function () {
   var SEND_EVERY = 150; // ms: stays well under the server's 10 messages a second
+  var TEAL = [95, 168, 160], AMBER = [232, 176, 92], VIOLET = [138, 111, 176];
   var pad = document.getElementById("pad"), dot = document.getElementById("dot");
   var mine = document.getElementById("mine"), leave = document.getElementById("leave");
   var glow = document.getElementById("glow"), roomtext = document.getElementById("roomtext");
@@ -79,15 +80,17 @@
       roomtext.textContent = "Waiting for more people: the room's mood shows when three or more share theirs.";
       return;
     }
-    var hue = 220 - (room.valence + 1) * 90; // calm blue-violet .. warm gold
-    var light = 40 + (room.arousal + 1) * 12;
+    // unpleasant: dusky violet; even: soft teal; pleasant: warm amber. Lively is brighter.
+    var far = room.valence < 0 ? VIOLET : AMBER, t = Math.abs(room.valence);
+    var bright = 0.75 + (room.arousal + 1) * 0.125;
+    var rgb = TEAL.map(function (c, i) { return Math.round((c + (far[i] - c) * t) * bright); });
     var size = 6 + (room.valence_spread || 0) * 4;
     glow.hidden = false;
     glow.style.left = ((room.valence + 1) * 50) + "%";
     glow.style.top = ((1 - room.arousal) * 50) + "%";
     glow.style.width = glow.style.height = size + "rem";
     glow.style.margin = (-size / 2) + "rem 0 0 " + (-size / 2) + "rem";
-    glow.style.background = "hsl(" + hue + ", 70%, " + light + "%)";
+    glow.style.background = "rgba(" + rgb.join(", ") + ", 0.75)";
     roomtext.textContent = room.count + " people share their mood. " + words(room);
   }
 
