@@ -7,6 +7,7 @@ close with a reason; each refusal is one log line naming the client.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 
@@ -213,3 +214,70 @@ def test_the_page_sees_the_room_only_over_three_people() -> None:
         few, enough = asyncio.run(run(served))
     assert few is None
     assert enough == {"valence": 0.3, "arousal": 0.1, "count": 3}
+
+
+def test_a_flood_is_throttled_while_another_phone_goes_on() -> None:
+    async def flood(served: Served) -> int | None:
+        async with session() as client:
+            ws = await _join(client, served)
+            with contextlib.suppress(ConnectionError):
+                for _ in range(300):
+                    if ws.closed:
+                        break
+                    await ws.send_json({"type": "mood", "valence": 1.0, "arousal": 1.0})
+                    await asyncio.sleep(0)
+            msg = await ws.receive(timeout=5)
+            while msg.type not in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+                msg = await ws.receive(timeout=5)
+            return ws.close_code
+
+    async def calm(served: Served) -> int:
+        async with session() as client:
+            ws = await _join(client, served)
+            for i in range(20):  # 5 a second, within the limit
+                await ws.send_json({"type": "mood", "valence": -1.0, "arousal": i / 20})
+                await asyncio.sleep(0.2)
+            await ws.close()
+            return 20
+
+    async def both(served: Served) -> tuple[int | None, int]:
+        return await asyncio.gather(flood(served), calm(served))
+
+    with audience_server(messages_per_second=10.0, burst=20) as served:
+        flood_code, sent = asyncio.run(both(served))
+        taken = [served.moods.get_nowait() for _ in range(served.moods.qsize())]
+    calm_moods = [m for m in taken if isinstance(m, Mood) and m.valence == -1.0]
+    assert flood_code == 4008
+    assert len(calm_moods) == sent  # every one of the calm phone's moods arrived
+    assert len(taken) - len(calm_moods) <= 25  # of the flood, the burst and a little
+
+
+def test_a_forgotten_token_is_renewed_and_other_pages_are_refused() -> None:
+    async def run(served: Served) -> None:
+        async with session() as client:
+            client.cookie_jar.update_cookies({"symphony_device": "left-over-from-yesterday"})
+            async with client.get(served.url + "/token") as renewed:
+                assert renewed.status == 200 and "symphony_device" in renewed.cookies
+            ws = await client.ws_connect(served.url + "/ws")
+            assert (await ws.receive_json(timeout=5))["type"] == "hello"
+            await ws.close()
+            with pytest.raises(aiohttp.WSServerHandshakeError) as foreign:
+                await client.ws_connect(served.url + "/ws", origin="http://evil.example")
+            assert foreign.value.status == 403
+
+    with audience_server() as served:
+        asyncio.run(run(served))
+
+
+def test_a_flood_of_refusals_writes_a_few_log_lines(caplog: pytest.LogCaptureFixture) -> None:
+    async def run(served: Served) -> None:
+        async with session() as client:
+            for _ in range(30):
+                with pytest.raises(aiohttp.WSServerHandshakeError):
+                    await client.ws_connect(served.url + "/ws")
+
+    caplog.set_level(logging.WARNING, "symphony.web")
+    with audience_server() as served:
+        asyncio.run(run(served))
+    lines = [r.message for r in caplog.records if "device token" in r.message]
+    assert 1 <= len(lines) <= 5 and all("127.0.0.1" in line for line in lines)

@@ -26,12 +26,13 @@ import time
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from symphony.collective.intake import IntakeError, Leave, Mood, mood
 from symphony.sanctuary.web.config import AudienceConfig
-from symphony.sanctuary.web.limits import Counter, Device, Devices, TokenBucket
+from symphony.sanctuary.web.limits import Counter, Device, Devices, LogLimit, TokenBucket
 from symphony.sanctuary.web.status import StatusFeed, room_picture
 
 COOKIE = "symphony_device"
@@ -79,6 +80,7 @@ class Audience:
         self.open: set[web.WebSocketResponse] = set()
         self.pending: collections.deque[Leave] = collections.deque(maxlen=10000)
         self.dropped = 0
+        self.noisy = LogLimit()
         self.files = static_files()
 
     def app(self) -> web.Application:
@@ -86,6 +88,7 @@ class Audience:
         app.router.add_get("/", self.index)
         app.router.add_get("/static/{name}", self.static)
         app.router.add_get("/ws", self.socket)
+        app.router.add_get("/token", self.token)
         app.on_startup.append(self._start_ticks)
         app.on_shutdown.append(self._close_all)
         return app
@@ -94,21 +97,34 @@ class Audience:
 
     async def index(self, request: web.Request) -> web.Response:
         """The page; a device without a valid token gets a new one (a few per address)."""
+        return self._with_device(request, self._file("index.html"))
+
+    async def token(self, request: web.Request) -> web.Response:
+        """A page whose token was forgotten (idle, or a server restart) asks for a new one."""
+        return self._with_device(request, web.json_response({"ok": True}, headers=HEADERS))
+
+    def _with_device(self, request: web.Request, response: web.Response) -> web.Response:
         now = self.clock()
         address = request.remote or "?"
         if self.devices.lookup(request.cookies.get(COOKIE), now) is not None:
-            return self._file("index.html")
+            return response
         issued = self.devices.issue(address, now)
         if issued is None:
             why = f"too many devices from this address (at most {self.config.devices_per_address})"
-            log.warning("audience: refused a new device for %s: %s", address, why)
+            self.warn(address, "audience: %s: refused a new device: %s", address, why)
             return web.Response(status=429, text=why + "\n", headers=HEADERS)
         token, _device = issued
-        response = self._file("index.html")
         response.set_cookie(
             COOKIE, token, httponly=True, samesite="Strict", path="/", max_age=86400
         )
         return response
+
+    def warn(self, address: str, text: str, *args: Any) -> None:
+        """One log line naming the client, a few a minute per address at most."""
+        write, hidden = self.noisy.allow(address, self.clock())
+        if write:
+            more = f" ({hidden} more from this address not logged)" if hidden else ""
+            log.warning(text + "%s", *args, more)
 
     async def static(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
@@ -123,16 +139,22 @@ class Audience:
 
     async def socket(self, request: web.Request) -> web.StreamResponse:
         address = request.remote or "?"
+        origin = request.headers.get("Origin")
+        if origin is not None and urlsplit(origin).netloc != request.host:
+            self.warn(address, "audience: %s: refused a WebSocket from page %s", address, origin)
+            return web.Response(status=403, text="only the visitors' page may connect\n")
         device = self.devices.lookup(request.cookies.get(COOKIE), self.clock())
         if device is None:
-            log.warning(
-                "audience: %s: WebSocket without a device token this server issued", address
-            )
+            self.warn(address, "audience: %s: WebSocket without a device token of ours", address)
             return web.Response(status=403, text="no device token: reload the page\n")
         refusal = self.sockets.refusal(address)
         if refusal is not None:
-            log.warning(
-                "audience: %s (%s): refused a WebSocket: %s", address, device.device, refusal
+            self.warn(
+                address,
+                "audience: %s (%s): refused a WebSocket: %s",
+                address,
+                device.device,
+                refusal,
             )
             return web.Response(status=429, text=refusal + "\n", headers=HEADERS)
         ws = web.WebSocketResponse(
@@ -172,7 +194,7 @@ class Audience:
     async def _refuse(
         self, ws: web.WebSocketResponse, address: str, device: Device, code: int, why: str
     ) -> None:
-        log.warning("audience: %s (%s): closed: %s", address, device.device, why)
+        self.warn(address, "audience: %s (%s): closed: %s", address, device.device, why)
         await ws.close(code=code, message=why.encode())
 
     def handle(self, text: str, address: str, device: Device) -> dict[str, Any] | None:
@@ -190,7 +212,7 @@ class Audience:
                 return {"type": "left"}
             raise IntakeError(f"unknown message type {kind!r} (mood or leave)")
         except (ValueError, IntakeError) as exc:  # JSONDecodeError is a ValueError
-            log.warning("audience: %s (%s): bad message: %s", address, device.device, exc)
+            self.warn(address, "audience: %s (%s): bad message: %s", address, device.device, exc)
             return {"type": "error", "error": str(exc)}
 
     def put(self, message: Mood | Leave) -> None:

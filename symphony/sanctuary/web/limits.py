@@ -112,3 +112,31 @@ class Devices:
         stale = [t for t, d in self.tokens.items() if now - d.seen > self.idle]
         for token in stale:
             del self.tokens[token]
+
+
+class LogLimit:
+    """A few log lines per client a minute: a flood of bad requests cannot flood the logs.
+
+    Each refused client still gets its line; beyond `per_window` lines in a
+    window the rest are counted, and the next line that is written says how
+    many were left out.
+    """
+
+    def __init__(self, per_window: int = 5, window: float = 60.0, keys: int = 10000) -> None:
+        self.per_window = per_window
+        self.window = window
+        self.keys = keys
+        self.seen: dict[str, tuple[float, int, int]] = {}  # key: window start, lines, hidden
+
+    def allow(self, key: str, now: float) -> tuple[bool, int]:
+        """(write this line?, how many lines of this key were left out before it)."""
+        if len(self.seen) >= self.keys and key not in self.seen:
+            self.seen.clear()  # bounded memory under a flood of addresses
+        start, lines, hidden = self.seen.get(key, (now, 0, 0))
+        if now - start >= self.window:
+            start, lines = now, 0
+        if lines < self.per_window:
+            self.seen[key] = (start, lines + 1, 0)
+            return True, hidden
+        self.seen[key] = (start, lines, hidden + 1)
+        return False, 0

@@ -12,8 +12,9 @@
 
   function connect() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var opened = false;
     ws = new WebSocket(scheme + location.host + "/ws");
-    ws.onopen = function () { conn.textContent = "connected"; wait = 1000; };
+    ws.onopen = function () { opened = true; conn.textContent = "connected"; wait = 1000; };
     ws.onmessage = function (event) {
       var msg = JSON.parse(event.data);
       if (msg.type === "hello" || msg.type === "room") { showRoom(msg.room); }
@@ -22,9 +23,12 @@
     };
     ws.onclose = function (event) {
       conn.textContent = event.reason ? "disconnected: " + event.reason : "disconnected: reconnecting…";
-      if (event.code === 1006 && !event.wasClean && wait > 8000) { conn.textContent = "cannot connect: reload the page"; }
-      setTimeout(connect, wait);
-      wait = Math.min(wait * 2, 30000);
+      var again = function () { setTimeout(connect, wait); wait = Math.min(wait * 2, 30000); };
+      if (opened) { again(); return; }
+      // refused before opening: perhaps the server forgot this phone's token (it restarted)
+      fetch("/token", { credentials: "same-origin", cache: "no-store" }).then(function (r) {
+        if (r.status === 429) { conn.textContent = "the room's page is busy: trying again soon"; }
+      }).catch(function () {}).then(again);
     };
   }
 
