@@ -281,3 +281,19 @@ def test_a_flood_of_refusals_writes_a_few_log_lines(caplog: pytest.LogCaptureFix
         asyncio.run(run(served))
     lines = [r.message for r in caplog.records if "device token" in r.message]
     assert 1 <= len(lines) <= 5 and all("127.0.0.1" in line for line in lines)
+
+
+def test_simulated_phones_each_come_from_their_own_address() -> None:
+    from symphony.sanctuary.web.phones import phones
+
+    sent: list[str] = []
+    with audience_server(sockets_per_address=1, devices_per_address=1) as served:
+        stats = asyncio.run(
+            phones(
+                served.url + "/", 6, 30.0, 1.0, on_send=lambda d, *_: sent.append(d), join_over=0.2
+            )
+        )
+        taken = [served.moods.get_nowait() for _ in range(served.moods.qsize())]
+    assert stats.joined == 6 and not stats.refused  # six addresses, one device each
+    assert {m.device for m in taken if isinstance(m, Mood)} == set(sent)
+    assert len(set(sent)) == 6
