@@ -59,13 +59,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def run_phones(url: str, count: int, rate: float, seconds: float, out: object) -> None:
+    """In a process of its own, so the phones' event loop never starves the collector."""
+    sent: dict[Key, float] = {}
+    stats = asyncio.run(
+        phones(url, count, rate, seconds, on_send=lambda d, v, a, t: sent.__setitem__((d, v, a), t))
+    )
+    out.put((sent, stats))  # type: ignore[attr-defined]
+
+
 def through_web(args: argparse.Namespace) -> tuple[str, list[float], int, str]:
     ctx = mp.get_context("spawn")
     lane = MessageLane(ctx)
     config = AudienceConfig(port=0, max_clients=max(2000, args.phones + 10))
     audience = AudienceProcess(config, lane, Mailbox(ctx))
     audience.start(announce=False)
-    sent: dict[Key, float] = {}
     arrived: dict[Key, float] = {}
     stop = threading.Event()
     reader = threading.Thread(target=collect, args=(lane, arrived, stop), daemon=True)
@@ -73,22 +81,21 @@ def through_web(args: argparse.Namespace) -> tuple[str, list[float], int, str]:
     try:
         cpu0 = cpu_seconds(audience.pid or 0)
         t0 = time.monotonic()
-        stats = asyncio.run(
-            phones(
-                f"http://127.0.0.1:{audience.port}/",
-                args.phones,
-                args.rate,
-                args.seconds,
-                on_send=lambda d, v, a, t: sent.__setitem__((d, v, a), t),
-            )
+        out = ctx.Queue()
+        url = f"http://127.0.0.1:{audience.port}/"
+        client = ctx.Process(
+            target=run_phones, args=(url, args.phones, args.rate, args.seconds, out)
         )
-        time.sleep(1.0)
+        client.start()
+        sent, stats = out.get(timeout=args.seconds + 600)
+        client.join(10)
         cpu = (cpu_seconds(audience.pid or 0) - cpu0) / (time.monotonic() - t0) * 100
     finally:
         stop.set()
         reader.join()
         audience.stop(1.0)
-    note = f"joined {stats.joined}, refused {dict(stats.refused)}, closed {dict(stats.closed)}"
+    note = f"joined {stats.joined} in {stats.joined_in:.1f} s"
+    note += f", refused {dict(stats.refused)}, closed {dict(stats.closed)}"
     lost = len(sent) - len([k for k in sent if k in arrived])
     return f"web ({args.phones} phones)", latencies(sent, arrived), lost, f"{cpu:.0f}% cpu; {note}"
 

@@ -36,6 +36,8 @@ class PhoneStats:
     refused: collections.Counter[str] = field(default_factory=collections.Counter)
     sent: int = 0
     closed: collections.Counter[str] = field(default_factory=collections.Counter)
+    joined_in: float = 0.0  # s from the start until the last phone joined
+    started: float = field(default_factory=time.monotonic)
 
 
 def source_address(i: int) -> str:
@@ -52,9 +54,9 @@ def _loopback(url: str) -> bool:
 
 
 async def phone(
-    i: int, url: str, rate: float, until: float, stats: PhoneStats, on_send: OnSend | None
+    i: int, url: str, rate: float, seconds: float, stats: PhoneStats, on_send: OnSend | None
 ) -> None:
-    """One phone: load the page, join, send moods at `rate` a second until `until`."""
+    """One phone: load the page, join, send moods at `rate` a second for `seconds`."""
     local = (source_address(i), 0) if _loopback(url) else None
     connector = aiohttp.TCPConnector(local_addr=local, limit=2)
     jar = aiohttp.CookieJar(unsafe=True)
@@ -73,9 +75,11 @@ async def phone(
             stats.refused[type(exc).__name__] += 1
             return
         stats.joined += 1
+        stats.joined_in = max(stats.joined_in, time.monotonic() - stats.started)
         hello = await ws.receive_json(timeout=10)
         device = str(hello.get("device"))
         reader = asyncio.get_running_loop().create_task(_drain(ws, stats))
+        until = time.monotonic() + seconds
         await asyncio.sleep(rng.uniform(0, 1 / rate))
         while time.monotonic() < until and not ws.closed:
             valence, arousal = round(rng.uniform(-1, 1), 6), round(rng.uniform(-1, 1), 6)
@@ -105,14 +109,17 @@ async def phones(
     on_send: OnSend | None = None,
     join_over: float = 5.0,
 ) -> PhoneStats:
-    """`count` phones sending `total_rate` moods a second in all, for `seconds`."""
+    """`count` phones sending `total_rate` moods a second in all, for `seconds`.
+
+    Every phone sends for `seconds` after it joined, so a slow start under
+    load shortens nobody's share.
+    """
     stats = PhoneStats()
-    until = time.monotonic() + join_over + seconds
     rate = total_rate / count
 
     async def later(i: int) -> None:
         await asyncio.sleep(join_over * i / count)  # people arrive; a page is not a stampede
-        await phone(i, url, rate, until, stats, on_send)
+        await phone(i, url, rate, seconds, stats, on_send)
 
     await asyncio.gather(*(later(i) for i in range(count)))
     return stats
