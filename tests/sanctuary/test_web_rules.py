@@ -148,3 +148,19 @@ def test_the_room_picture_needs_three_people() -> None:
     assert room_picture(None) is None
     picture = room_picture(_moods(3))
     assert picture == {"valence": 0.4, "arousal": -0.2, "count": 3, "valence_spread": 0.1}
+
+
+def test_the_address_is_printed_with_a_qr_code() -> None:
+    import io
+
+    from symphony.sanctuary.web import print_address, visitors_url
+
+    out = io.StringIO()
+    url = visitors_url("0.0.0.0", 8080)
+    assert url.startswith("http://") and url.endswith(":8080/") and "0.0.0.0" not in url
+    print_address("http://192.168.1.20:8080/", out)
+    text = out.getvalue()
+    first, *qr = text.splitlines()
+    assert "http://192.168.1.20:8080/" in first
+    assert len(qr) >= 10 and any("█" in line or "▀" in line or "▄" in line for line in qr)
+    assert visitors_url("::", 80, "http://room.local/") == "http://room.local/"
