@@ -71,7 +71,9 @@ def run_phones(url: str, count: int, rate: float, seconds: float, out: object) -
 def through_web(args: argparse.Namespace) -> tuple[str, list[float], int, str]:
     ctx = mp.get_context("spawn")
     lane = MessageLane(ctx)
-    config = AudienceConfig(port=0, max_clients=max(2000, args.phones + 10))
+    config = AudienceConfig(
+        port=0, max_clients=max(2000, args.phones + 10), picture_every=args.picture_every
+    )
     audience = AudienceProcess(config, lane, Mailbox(ctx))
     audience.start(announce=False)
     arrived: dict[Key, float] = {}
@@ -126,6 +128,7 @@ def main() -> None:
     parser.add_argument("--phones", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=100.0, help="moods a second, in all")
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--picture-every", type=float, default=1.0, help="s between room pictures")
     args = parser.parse_args()
     rows = [direct(args), through_web(args)]
     print(f"{'path':<24} {'moods':>7} {'lost':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}  notes")

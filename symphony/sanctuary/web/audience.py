@@ -77,7 +77,8 @@ class Audience:
         self.clock = clock
         self.devices = Devices(config.devices_per_address, config.device_idle)
         self.sockets = Counter(config.sockets_per_address, config.max_clients)
-        self.open: set[web.WebSocketResponse] = set()
+        self.open: dict[web.WebSocketResponse, int] = {}  # socket: its picture slot
+        self.opened = 0
         self.pending: collections.deque[Leave] = collections.deque(maxlen=10000)
         self.dropped = 0
         self.noisy = LogLimit()
@@ -163,12 +164,13 @@ class Audience:
         )
         await ws.prepare(request)
         self.sockets.open(address)
-        self.open.add(ws)
+        self.opened += 1
+        self.open[ws] = self.opened
         try:
             await self._serve(ws, address, device)
         finally:
             self.sockets.close(address)
-            self.open.discard(ws)
+            self.open.pop(ws, None)
         return ws
 
     async def _serve(self, ws: web.WebSocketResponse, address: str, device: Device) -> None:
@@ -176,8 +178,11 @@ class Audience:
         bucket = TokenBucket(cfg.messages_per_second, cfg.burst, self.clock())
         await ws.send_json({"type": "hello", "device": device.device, "room": self.picture()})
         async for msg in ws:
+            if msg.type == WSMsgType.ERROR:  # the connection broke; aiohttp closes it
+                return
             if msg.type != WSMsgType.TEXT:
-                await self._refuse(ws, address, device, 1003, "send text (JSON) messages only")
+                why = f"send text (JSON) messages only, not {msg.type.name}"
+                await self._refuse(ws, address, device, 1003, why)
                 return
             if len(msg.data.encode()) > cfg.max_message_bytes:
                 why = f"message too big: at most {cfg.max_message_bytes} bytes"
@@ -233,25 +238,31 @@ class Audience:
         app[TICKS] = asyncio.get_running_loop().create_task(self._ticks())
 
     async def _ticks(self) -> None:
-        """Retry pending Leaves often; send every page the room's picture now and then."""
-        last = 0.0
+        """Retry pending Leaves often; send every page the room's picture now and then.
+
+        The pictures are staggered: each tick serves the pages of one slot, so
+        every page hears once per `picture_every` and a thousand pages never
+        cost one burst (a burst delayed every mood behind it by a tenth of a
+        second here, at 100 pages).
+        """
+        tick = 0
         while True:
             await asyncio.sleep(TICK)
+            tick += 1
             while self.pending:
                 try:
                     self.moods.put_nowait(self.pending[0])
                 except queue.Full:
                     break
                 self.pending.popleft()
-            now = self.clock()
-            if now - last >= self.config.picture_every:
-                last = now
-                await self._broadcast({"type": "room", "room": self.picture()})
+            slots = max(1, round(self.config.picture_every / TICK))
+            due = [ws for ws, n in self.open.items() if not ws.closed and n % slots == tick % slots]
+            if due:
+                await self._broadcast(due, json.dumps({"type": "room", "room": self.picture()}))
 
-    async def _broadcast(self, message: dict[str, Any]) -> None:
-        """To every open page at once; a page too slow to take it within SEND_WAIT misses it."""
-        text = json.dumps(message)
-        await asyncio.gather(*(self._send(ws, text) for ws in list(self.open) if not ws.closed))
+    async def _broadcast(self, sockets: list[web.WebSocketResponse], text: str) -> None:
+        """To these pages at once; a page too slow to take it within SEND_WAIT misses it."""
+        await asyncio.gather(*(self._send(ws, text) for ws in sockets))
 
     async def _send(self, ws: web.WebSocketResponse, text: str) -> None:
         with contextlib.suppress(ConnectionError, RuntimeError, TimeoutError):
