@@ -160,6 +160,7 @@ class Audience:
             return web.Response(status=429, text=refusal + "\n", headers=HEADERS)
         ws = web.WebSocketResponse(
             heartbeat=self.config.heartbeat,
+            compress=False,  # tiny messages; deflate would cost ~100 KiB per socket
             max_msg_size=max(65536, 4 * self.config.max_message_bytes),
         )
         await ws.prepare(request)
