@@ -11,6 +11,7 @@ engine plays on.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import multiprocessing as mp
 import os
@@ -30,6 +31,12 @@ from symphony.sanctuary.web.serve import print_address, serve_until, visitors_ur
 from symphony.sanctuary.web.status import StatusFeed
 
 HUNG_AFTER = 5.0  # s without a heartbeat from a serving child
+# The visitors' child collects its oldest generation 100 times less often. With 1,000 phones a
+# full collection (freeing the cycles that closed sockets leave) stalls the event loop for up
+# to a second, and every mood waits behind it: measured here (20 s, 1,000 phones, 100 moods/s,
+# load ~12), send -> server p99 1152 ms with the default thresholds, 300 ms with these, 108 ms
+# with no collection at all. Cyclic garbage then lives longer; the soak's RSS check watches it.
+AUDIENCE_GC = (700, 10, 1000)
 
 
 COUNTS = ("sockets", "devices", "dropped", "pending_leaves")  # the audience's counts
@@ -46,6 +53,8 @@ def run_audience(
     counts: Any,
 ) -> None:
     """The visitors' page child: serve until asked to stop, publishing its counts."""
+    gc.freeze()  # what start-up made lives as long as the process: never scan it again
+    gc.set_threshold(*AUDIENCE_GC)
     audience = Audience(config, moods, StatusFeed(status))
 
     def publish() -> None:
