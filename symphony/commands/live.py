@@ -127,11 +127,15 @@ def run_live(args: argparse.Namespace) -> int:
         recorder = SignalRecorder(signals_folder(session), may_keep)
         print(f"raw signals of consenting participants: {recorder.folder}", file=sys.stderr)
     control.recorder = recorder
+    outputs = open_outputs(spec.outputs, control)
+    control.outputs = outputs
     control.ledger = keeping.attach(control.book, engine.writer, recorder)
 
     def close_sources() -> None:
         if recorder is not None:  # first: consenting people's last samples, to disk
             recorder.close()
+        if outputs is not None:
+            outputs.close()
         for source in sources:
             source.close()
 
@@ -219,6 +223,17 @@ def run_live(args: argparse.Namespace) -> int:
         faulthandler.cancel_dump_traceback_later()
     print(f"session log written: {session}", file=sys.stderr)
     return 0
+
+
+def open_outputs(specs: list[Any], control: LiveControl) -> Any:
+    """The performance's `[[outputs]]` (the room over OSC), or None without any."""
+    if not specs:
+        return None
+    from symphony.live.collective_out import CollectiveOut
+
+    for spec in specs:
+        print(f"symphony live: collective out to {spec.host}:{spec.port}", file=sys.stderr)
+    return CollectiveOut(specs, lambda participant: control.book.get(participant).record)
 
 
 def _supervision(supervisor: Supervisor, engine: EngineProcess, control: Any) -> Callable[[], None]:
