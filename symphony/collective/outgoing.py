@@ -16,6 +16,8 @@ Only collective values leave the room, and only over 3 or more people:
   weight, `Room.owners`) *is* those people's value, so it is not sent at
   all while it is owned (nothing is sent in its place: a receiver holds its
   last value, as it must anyway when packets are lost);
+- the head count (`count`) is theirs too while their `presence` is: it
+  tells when each of them arrives, leaves or is gated by signal quality;
 - an unknown value (NaN: nobody carries it) is not sent;
 - a heartbeat is one person's beat, and a run of them is their heart
   rhythm: beats go out only while the heart is carried by 3 or more people
@@ -36,6 +38,9 @@ PREFIX = "/symphony/collective/"
 # Events a performance can ask an output for (sent when the room produces them).
 OUT_EVENTS: tuple[str, ...] = ("heartbeat",)
 HEART = "heart_sync"  # owned while fewer than 3 people's beats are heard
+# Features the room does not mark owned but that the same few people carry: the
+# room's head count (their fades, their quality gate) goes with their `presence`.
+CARRIED_WITH = {"count": "presence"}
 
 Message = tuple[str, float]
 
@@ -49,7 +54,7 @@ def feature_messages(frame: RoomFrame, names: Iterable[str] | None = None) -> li
     chosen = COLLECTIVE_FEATURES if names is None else names
     out = []
     for name in chosen:
-        if name in frame.owners:
+        if name in frame.owners or CARRIED_WITH.get(name) in frame.owners:
             continue
         value = frame.values.get(name, math.nan)
         if math.isfinite(value):

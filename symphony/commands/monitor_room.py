@@ -64,7 +64,11 @@ def run_collective(args: argparse.Namespace) -> int:
         raise SymphonyError(
             "--plot draws each person's features", expected="--plot without --collective"
         )
-    specs = source_specs(args.source, bool(args.fast), args.duration)
+    # A replay hands out one chunk per poll when fast: one room update's worth.
+    specs = [
+        {**s, "chunk": ROOM_HOP} if s.get("kind") in _REPLAYABLE else s
+        for s in source_specs(args.source, bool(args.fast), args.duration)
+    ]
     fast = bool(args.fast) and all(s.get("kind") in _REPLAYABLE for s in specs)
     updates = {"n": 0}
     began = time.monotonic()

@@ -55,12 +55,14 @@ def test_collective_monitor_of_a_recording_is_the_median_of_its_people() -> None
         units = {n: update["collective"][n]["unit"] for n in COLLECTIVE_FEATURES}
         assert units == {n: info.unit for n, info in COLLECTIVE_FEATURES.items()}
         assert set(update["roster"]) == {"heard", "fading", "gated"}
-    # Everyone arrives at once and fades in over 10 s: fading first, then heard.
-    assert room[10]["roster"] == {"heard": 0, "fading": 3, "gated": 0}
-    assert "heart_rate" in room[10]["owned"]  # under 3 people's weight: their own data
+    # Gated while their signal quality warms up, then all three fade in over 10 s.
+    assert room[0]["roster"] == {"heard": 0, "fading": 0, "gated": 3}
+    fading = [u for u in room if u["roster"] == {"heard": 0, "fading": 3, "gated": 0}]
+    assert fading and all("heart_rate" in u["owned"] for u in fading)  # under 3 people: theirs
+    assert all(0.0 < _value(u, "count") < 3.0 for u in fading)
     end = room[-1]
     assert end["roster"] == {"heard": 3, "fading": 0, "gated": 0}
-    assert end["owned"] == [] and _value(end, "count") == pytest.approx(3.0)
+    assert "heart_rate" not in end["owned"] and _value(end, "count") == pytest.approx(3.0)
     # The same moments in plain monitor (every 0.25 s): the median of the three.
     by_time: dict[float, dict[str, float]] = {}
     for line in people:
@@ -75,7 +77,7 @@ def test_collective_monitor_of_a_recording_is_the_median_of_its_people() -> None
             float(np.median(list(rates.values()))), abs=2e-3
         )
         compared += 1
-    assert compared > 20
+    assert compared >= 5  # the whole seconds after all three are heard (13 s on)
 
 
 def test_collective_monitor_of_real_osc_senders_and_an_lsl_outlet() -> None:
@@ -111,7 +113,7 @@ def test_collective_monitor_of_real_osc_senders_and_an_lsl_outlet() -> None:
         last = updates[-1]
         assert last["roster"]["fading"] + last["roster"]["heard"] == people, last
         assert 0.0 < _value(last, "count") < people  # fading in: part of each person counts
-        assert "heart_rate" in last["owned"] and "count" in last["owned"]
+        assert "heart_rate" in last["owned"] and "presence" in last["owned"]
     hr = _value(room[-1], "heart_rate")
     assert 55.0 < hr < 80.0, hr  # between (and near) the two senders' 60 and 72 bpm
     assert 80.0 < _value(lsl[-1], "heart_rate") < 100.0
