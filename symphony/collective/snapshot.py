@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from symphony.collective.names import COLLECTIVE_FEATURES
-from symphony.collective.room import INPUTS, ROOM_HOP, Room, RoomFrame
+from symphony.collective.room import INPUTS, Room, RoomFrame
 from symphony.features.group import GroupFeatures
 from symphony.features.track import FeatureTrack
 from symphony.inputs.recording import Signal
@@ -59,24 +59,23 @@ def frame_record(frame: RoomFrame) -> dict[str, Any]:
 
 
 class RoomFeed:
-    """Signals of many people -> features -> the room, updated every ROOM_HOP seconds."""
+    """Signals of many people -> features -> the room (see module docstring)."""
 
     def __init__(self, rate: float, room: Room | None = None) -> None:
         self.features = GroupFeatures(rate)
         self.room = room or Room()
-        self.updates = 0  # room updates so far: the next is due at updates * ROOM_HOP
 
     def push(self, participant: str, signal: Signal) -> None:
         self.features.push(participant, signal)
 
-    def due(self, now: float) -> bool:
-        return now >= self.updates * ROOM_HOP - 1e-9
-
     def update(self, now: float) -> RoomFrame:
-        """Pull everyone's frames up to `now`, observe them as a show does, update the room."""
+        """Pull everyone's frames up to `now`, observe them as a show does, update the room.
+
+        Call it every ROOM_HOP of show time, with times computed as the live
+        loop computes them (frame / rate), for the very same values.
+        """
         for name, track in self.features.pull(now).items():
             observe(self.room, name, track, now)
-        self.updates = max(self.updates + 1, math.floor(now / ROOM_HOP + 1e-9) + 1)
         return self.room.update(now)
 
 

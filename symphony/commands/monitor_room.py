@@ -22,7 +22,7 @@ import sys
 import time
 
 from symphony.collective.names import COLLECTIVE_FEATURES
-from symphony.collective.room import ROOM_HOP, RoomFrame
+from symphony.collective.room import ROOM_HOP, RoomFrame, room_hop_frames
 from symphony.collective.snapshot import RoomFeed, frame_record, roster_counts
 from symphony.commands.monitor import (
     _RATE,
@@ -72,20 +72,26 @@ def run_collective(args: argparse.Namespace) -> int:
     fast = bool(args.fast) and all(s.get("kind") in _REPLAYABLE for s in specs)
     updates = {"n": 0}
     began = time.monotonic()
+    hop = room_hop_frames(_RATE)
+
+    def show_time(n: int) -> float:
+        # Computed as the live control loop computes its frame times (frame / rate),
+        # so the room's fades step through the very same floats.
+        return n * hop / _RATE
 
     def clock() -> float:
-        return updates["n"] * ROOM_HOP if fast else time.monotonic() - began
+        return show_time(updates["n"]) if fast else time.monotonic() - began
 
     sources = open_sources(args.source, specs, fast, clock)
     feed = RoomFeed(_RATE)
     tty = sys.stdout.isatty() and not args.json
     lines, shown = 0, -1.0
     try:
-        while args.duration is None or updates["n"] * ROOM_HOP < args.duration - 1e-9:
+        while args.duration is None or show_time(updates["n"]) < args.duration - 1e-9:
             if _finished(sources):
                 break
             updates["n"] += 1
-            due = updates["n"] * ROOM_HOP
+            due = show_time(updates["n"])
             if not fast:
                 time.sleep(max(0.0, began + due - time.monotonic()))
             _deliver(sources, feed)
