@@ -2,10 +2,11 @@
 
 `RoomFeed` runs the collective stage the way a live show does
 (`live/control.py`): every person's signals go into one `GroupFeatures`,
-and at each room update (`ROOM_HOP`) their new frames and heartbeats are
-observed, in the same calls, by the same `Room` that render and live
-step. So what monitor prints from a recording is what the room would do
-to the sound of a show fed by it.
+and at each room update (`ROOM_HOP`) their new frames, up to
+`FEATURE_LAG` ago (`delay.py`), and heartbeats are observed, in the same
+calls, by the same `Room` that render and live step. So what monitor
+prints from a recording is what the room would do to the sound of a show
+fed by it.
 
 `frame_record` turns one update into the JSON object monitor prints:
 `time`, `collective` (every collective feature as {value, unit}, under the
@@ -22,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from symphony.collective.delay import feature_time
 from symphony.collective.names import COLLECTIVE_FEATURES
 from symphony.collective.room import INPUTS, Room, RoomFrame
 from symphony.features.group import GroupFeatures
@@ -74,7 +76,8 @@ class RoomFeed:
         Call it every ROOM_HOP of show time, with times computed as the live
         loop computes them (frame / rate), for the very same values.
         """
-        for name, track in self.features.pull(now).items():
+        # Frames up to FEATURE_LAG ago only, as the live show and the render read them.
+        for name, track in self.features.pull(feature_time(now, self.features.rate)).items():
             observe(self.room, name, track, now)
         return self.room.update(now)
 
