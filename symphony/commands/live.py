@@ -33,6 +33,7 @@ from typing import Any
 
 from symphony.engine.realtime import EngineProcess, RealtimeOptions
 from symphony.errors import SymphonyError
+from symphony.live.collective_out import CollectiveOut
 from symphony.live.control import LiveControl
 from symphony.live.default_mapping import describe, note_bindings
 from symphony.live.midi_process import MidiProcess
@@ -41,6 +42,7 @@ from symphony.live.show_state import ShowBoard, board_size
 from symphony.live.show_status import LiveState, roster_summary
 from symphony.live.supervisor import Supervisor
 from symphony.performance.loader import load_performance
+from symphony.performance.schema import OscOutputSpec
 from symphony.performance.sources import anyone_consents, consent_of, live_sources
 from symphony.session.keeping import Keeping
 from symphony.session.signals import SignalRecorder, signals_folder
@@ -226,11 +228,10 @@ def run_live(args: argparse.Namespace) -> int:
     return 0
 
 
-def open_outputs(specs: list[Any], control: LiveControl) -> Any:
+def open_outputs(specs: list[OscOutputSpec], control: LiveControl) -> CollectiveOut | None:
     """The performance's `[[outputs]]` (the room over OSC), or None without any."""
     if not specs:
         return None
-    from symphony.live.collective_out import CollectiveOut
 
     for spec in specs:
         print(f"symphony live: collective out to {spec.host}:{spec.port}", file=sys.stderr)
