@@ -4,13 +4,15 @@ Built from the per-person features (`features.FEATURES`): each numeric
 per-person feature has a collective median under its own name and a
 dispersion `NAME_spread`; the breathing phase has a circular mean; then the
 room's own measures (how many people are heard, how present they are),
-synchrony and the mood participants. Adding a per-person feature to
+synchrony with its p-values and convergence (`synchrony.py`), and the mood
+participants. Adding a per-person feature to
 `FEATURES` gives it a collective median without touching this stage.
 """
 
 from __future__ import annotations
 
 from symphony.collective.moods import MOOD_FEATURES
+from symphony.collective.synchrony import SYNC_FEATURES
 from symphony.features.simple import FEATURES
 from symphony.features.track import FeatureInfo
 
@@ -33,6 +35,29 @@ def _spread_info(info: FeatureInfo) -> FeatureInfo:
     )
 
 
+_SYNC_DOCS = {
+    "heart_rate_isc": "do hearts speed up and slow down together (leave-one-out ISC, 30 s)",
+    "breath_rate_isc": "does breathing speed up and slow down together (leave-one-out ISC, 30 s)",
+    "breath_sync": "do people breathe in together (pairwise phase consistency, 30 s; 0 by chance)",
+    "heart_sync": "do hearts beat together (pairwise phase consistency, 30 s; 0 by chance)",
+}
+
+
+def _synchrony() -> tuple[FeatureInfo, ...]:
+    """The synchrony features (`synchrony.py`), each with its surrogate p-value."""
+    out = []
+    for name, doc in _SYNC_DOCS.items():
+        out.append(FeatureInfo(name, "", -1, 1, f"{doc}; 0 below 3 people"))
+        out.append(
+            FeatureInfo(
+                f"{name}_p", "", 0, 1, f"chance of {name} this high by luck (surrogates; 1 below 3)"
+            )
+        )
+    out.append(FeatureInfo("convergence", "", 0, 1, "1 while the room has come together"))
+    assert {i.name for i in out} == set(SYNC_FEATURES)
+    return tuple(out)
+
+
 def _registry() -> dict[str, FeatureInfo]:
     out: dict[str, FeatureInfo] = {}
     for name in MEDIAN_FEATURES:
@@ -41,8 +66,6 @@ def _registry() -> dict[str, FeatureInfo]:
         out[f"{name}_spread"] = _spread_info(info)
     room = (
         FeatureInfo("breath_phase", "cycle", 0, 1, "mean breathing phase (0 = inhale starts)"),
-        FeatureInfo("breath_sync", "", 0, 1, "how together the room breathes (phase coherence)"),
-        FeatureInfo("heart_sync", "", 0, 1, "how together the hearts beat (beat-phase coherence)"),
         FeatureInfo("presence", "", 0, 1, "mean signal quality of the people heard"),
         FeatureInfo("count", "people", 0, 1024, "people heard (fading people count in part)"),
     )
@@ -54,7 +77,7 @@ def _registry() -> dict[str, FeatureInfo]:
         FeatureInfo("mood_count", "devices", 0, 100000, "mood devices heard"),
     )
     assert tuple(m.name for m in moods) == MOOD_FEATURES
-    for info in (*room, *moods):
+    for info in (*room, *_synchrony(), *moods):
         out[info.name] = info
     return out
 

@@ -10,8 +10,10 @@ seconds of show time) it:
    moves everyone's gain (`roster.py`: joins, quality gate, departures,
    sound consent);
 2. takes the equal-weight, fade-continuous median and spread of every
-   per-person feature (`robust.py`), the mean breathing phase and the
-   phase coherences (`phases.py`), and the mood participants (`moods.py`);
+   per-person feature (`robust.py`), the mean breathing phase
+   (`phases.py`), the synchrony with its surrogate p-values and the
+   `convergence` event (`synchrony.py`, sampled every `SYNC_HOP` and held
+   between), and the mood participants (`moods.py`);
 3. says whose data each value is while fewer than 3 people carry it
    (`owners`): such a value *is* their value, and privacy rules apply;
 4. weights each heartbeat by its person's gain at the beat's own time, so a
@@ -38,6 +40,7 @@ from symphony.collective.people import PeopleStore
 from symphony.collective.phases import beat_phase_now, phase_stats
 from symphony.collective.robust import fade_medians
 from symphony.collective.roster import Fades, Member, Roster, Status
+from symphony.collective.synchrony import Synchrony
 from symphony.collective.voices import SeatMap
 
 Array = npt.NDArray[np.float64]
@@ -45,11 +48,13 @@ Array = npt.NDArray[np.float64]
 ROOM_HOP = 0.04  # s between room updates (25 Hz): the live feature pull's hop
 PRIVATE_BELOW = 3.0  # a value carried by fewer people than this is theirs
 GAIN_MEMORY = 128  # updates of gain history (about 5 s) for weighting late beats
+HEART_LAG = FEATURE_LAG  # heart phase is read this long ago, when live knows the same beats
 # The per-person features the room reads, in the order of `observe_row`'s rows.
 INPUTS: tuple[str, ...] = (*MEDIAN_FEATURES, "breath_phase", "quality")
 _QUALITY = INPUTS.index("quality")
 _PHASE = INPUTS.index("breath_phase")
 _MEDIAN_COLS = [INPUTS.index(name) for name in MEDIAN_FEATURES]
+_SYNC_COLS = [INPUTS.index(name) for name in ("heart_rate", "breath_rate", "breath_phase")]
 
 
 def room_hop_frames(rate: float) -> int:
@@ -87,11 +92,16 @@ class Presence:
 
 @dataclass(frozen=True)
 class Trigger:
-    """One heartbeat (or other event) of one person, as the room weights it."""
+    """One heartbeat (or other event) of one person, as the room weights it.
+
+    `source` names the event: "heartbeat" (a person's), or "convergence"
+    (the room's: `participant` is empty and `gain` 1).
+    """
 
     participant: str
     time: float
     gain: float
+    source: str = "heartbeat"
 
 
 @dataclass
@@ -107,6 +117,8 @@ class RoomFrame:
     counts: dict[str, int] = field(default_factory=dict)
     joined: list[str] = field(default_factory=list)
     left: list[str] = field(default_factory=list)
+    # The room's own events at this update (`convergence`), kept apart from the beats.
+    events: list[Trigger] = field(default_factory=list)
 
 
 class Room:
@@ -125,6 +137,7 @@ class Room:
         self.seats = SeatMap(circular)
         self.store = PeopleStore(INPUTS)
         self.moods = MoodRoom()
+        self.sync = Synchrony()
         self._pending: dict[str, tuple[Array, bool, float]] = {}
         self._pending_beats: list[tuple[str, float]] = []
         self._gains: deque[tuple[float, dict[str, float]]] = deque(maxlen=GAIN_MEMORY)
@@ -171,11 +184,15 @@ class Room:
         self.store.leave(left)
         for participant in left:
             self.seats.leave(participant)
+            self.sync.forget(participant)
         members = list(self.roster.members.values())
         ids = self.store.ids
         gains = np.array([m.gain for m in members], dtype=np.float64)
         self._gains.append((t, dict(zip(ids, gains.tolist(), strict=True))))
         values, presence, owners = self._features(t, ids, gains)
+        events = self._synchrony(t, ids, gains)
+        values.update(self.sync.values)
+        presence.update(self.sync.presence())
         mood = self.moods.update(t)
         values.update(mood.values)
         for name in mood.values:
@@ -193,6 +210,7 @@ class Room:
             counts=self.roster.counts(),
             joined=joined,
             left=left,
+            events=events,
         )
 
     def _take_in(self) -> list[str]:
@@ -238,25 +256,31 @@ class Room:
             if name in owners:
                 owners[f"{name}_spread"] = owners[name]
         phase_w = weights[:, _PHASE]
-        values["breath_phase"], values["breath_sync"] = phase_stats(values_m[:, _PHASE], phase_w)
-        presence["breath_phase"] = presence["breath_sync"] = float(phase_w.max(initial=0.0))
-        if "breath_phase" in owners:
-            owners["breath_sync"] = owners["breath_phase"]
-        # The hearts' phase where the features are read (delay.py): the same beats are known
-        # then live (detected late) and in a render.
-        heart_t = t - FEATURE_LAG
-        heart = np.array([beat_phase_now(heart_t, self.store.beats[p]) for p in ids])
-        heart_w = gains * np.isfinite(heart)
-        values["heart_sync"] = phase_stats(heart, heart_w)[1]
-        presence["heart_sync"] = float(heart_w.max(initial=0.0))
+        values["breath_phase"] = phase_stats(values_m[:, _PHASE], phase_w)[0]
+        presence["breath_phase"] = float(phase_w.max(initial=0.0))
         mass = float(gains.sum())
         quality = values_m[:, _QUALITY]
         values["count"] = mass
         values["presence"] = float(np.dot(gains, np.nan_to_num(quality)) / mass) if mass else 0.0
         presence["count"] = presence["presence"] = 1.0
-        extra = _owners(ids, np.stack([heart_w, gains], axis=1), ("heart_sync", "presence"))
-        owners.update(extra)
+        owners.update(_owners(ids, gains[:, None], ("presence",)))
         return values, presence, owners
+
+    def _synchrony(self, t: float, ids: list[str], gains: Array) -> list[Trigger]:
+        """Sample everyone's rates and phases for the synchrony when one is due (2 Hz).
+
+        The heart phase is read `HEART_LAG` ago, from beats at or before then
+        only, which a live show has detected by now as a render has.
+        """
+        if not self.sync.due(t):
+            return []
+        rows = np.empty((len(ids), 4))
+        rows[:, :3] = self.store.values[:, _SYNC_COLS]
+        at = t - HEART_LAG
+        rows[:, 3] = [beat_phase_now(at, self.store.beats[p]) for p in ids]
+        if self.sync.sample(t, ids, rows, gains > 0.0):
+            return [Trigger("", t, 1.0, "convergence")]
+        return []
 
     def _presences(self, members: list[Member]) -> list[Presence]:
         return [

@@ -24,6 +24,14 @@ import numpy.typing as npt
 from scipy.signal import lfilter
 
 from symphony.inputs.recording import ParticipantRecording, Signal
+from symphony.inputs.simulated_room import (
+    COUPLED_PULL,
+    SHARED_HR_BPM,
+    CouplingChange,
+    SharedDrive,
+    coupling_curve,
+    shared_drive,
+)
 
 Array = npt.NDArray[np.float64]
 
@@ -34,6 +42,7 @@ EEG_CHANNELS = ("AF7", "AF8", "TP9", "TP10")
 
 _GROUP_STREAM = 1_000_003  # rng stream id of the shared group rhythm, apart from participants
 _GROUP_BREATH_HZ = 0.1  # "together" breathes near 6 breaths/min
+_TYPICAL_BREATH_PER_MIN = 13.0  # the middle of the resting rates drawn per person
 _INHALE_FRACTION = 0.4
 
 
@@ -96,6 +105,8 @@ def simulate_group(
     *,
     rates: SignalRates | None = None,
     indices: Sequence[int] | None = None,
+    coupling: float = 0.0,
+    coupling_script: Sequence[CouplingChange] = (),
 ) -> list[ParticipantRecording]:
     """Simulate `n` participants for `duration` seconds following `script`.
 
@@ -103,6 +114,9 @@ def simulate_group(
     at time 0 or earlier, else "calm". Participants are named p01, p02, ...
     `indices` simulates only those of the `n` (identical to their part of the
     whole group), so a group can be simulated in parallel pieces.
+    `coupling` (0..1, then glided by `coupling_script`) sets how much the
+    bodies share (`simulated_room.py`); with none at all the people are
+    exactly as without it.
     """
     if n < 0 or duration < 1.0:
         raise ValueError("need n >= 0 participants and a duration of at least 1 s")
@@ -116,12 +130,36 @@ def simulate_group(
         name: col for name, col in zip(_PARAM_NAMES, (weights @ _PROFILE_MATRIX).T, strict=True)
     }
     group = np.random.default_rng([seed, _GROUP_STREAM])
-    group_phase = group.random() + _GROUP_BREATH_HZ * t_ctrl
+    start = group.random()
+    group_phase = start + _GROUP_BREATH_HZ * t_ctrl
+    shared = _shared(group, t_ctrl, params, start, coupling, coupling_script, rates.resp)
     return [
-        _simulate_one(i, np.random.default_rng([seed, i]), t_ctrl, params, group_phase, rates)
+        _simulate_one(
+            i, np.random.default_rng([seed, i]), t_ctrl, params, group_phase, rates, shared
+        )
         for i in (range(n) if indices is None else indices)
         if 0 <= i < n
     ]
+
+
+def _shared(
+    group: np.random.Generator,
+    t: Array,
+    p: dict[str, Array],
+    start: float,
+    coupling: float,
+    script: Sequence[CouplingChange],
+    fs: float,
+) -> SharedDrive | None:
+    """The room's shared drive, or None when nobody is ever coupled."""
+    c = coupling_curve(t, coupling, script)
+    if not np.any(c > 0.0):
+        return None
+    free = _TYPICAL_BREATH_PER_MIN / 60.0 * p["breath_factor"]
+    free = (1.0 - p["paced"]) * free + p["paced"] * _GROUP_BREATH_HZ
+    heart = _smooth_noise(group, t.size, fs, 8.0)
+    breath = _smooth_noise(group, t.size, fs, 15.0)
+    return shared_drive(c, free, start, heart, breath, fs)
 
 
 def state_weights(t: Array, script: Sequence[StateChange]) -> Array:
@@ -224,12 +262,13 @@ def _simulate_one(
     p: dict[str, Array],
     group_phase: Array,
     rates: SignalRates,
+    shared: SharedDrive | None = None,
 ) -> ParticipantRecording:
     person = _draw_person(rng)
-    phase = _breath_phase(rng, t, p, person, group_phase, rates.resp)
+    phase = _breath_phase(rng, t, p, person, group_phase, rates.resp, shared)
     depth = p["depth"] * (1.0 + 0.08 * _smooth_noise(rng, t.size, rates.resp, 20.0))
     depth *= np.exp(0.3 * p["irregular"] * _smooth_noise(rng, t.size, rates.resp, 2.0))
-    hr = _heart_rate(rng, t, p, person, phase, rates.resp)
+    hr = _heart_rate(rng, t, p, person, phase, rates.resp, shared)
     duration = t.size / rates.resp
     beats = _beat_times(rng, t, hr, rates.ppg, duration)
     signals = {
@@ -254,6 +293,7 @@ def _breath_phase(
     person: _Person,
     group_phase: Array,
     fs: float,
+    shared: SharedDrive | None = None,
 ) -> Array:
     """Unwrapped breath phase (cycles): own rate, pulled toward the group rhythm.
 
@@ -261,16 +301,26 @@ def _breath_phase(
     the coupling correction (an Adler equation) is stepped at 4 Hz, which is
     plenty for a pull of a few tenths per second and keeps the Python loop
     short; the result stays monotonic because the pull is slower than breath.
+    A coupled room (`shared`) draws the rate toward the room's by the
+    coupling and pulls the phase toward the room's rhythm instead.
     """
     free_rate = person.breath0 * p["breath_factor"] / 60.0
     paced_rate = _GROUP_BREATH_HZ * (1.0 + person.group_offset)
     rate = (1.0 - p["paced"]) * free_rate + p["paced"] * paced_rate
     rate = rate * np.exp(0.06 * _smooth_noise(rng, t.size, fs, 15.0))
     rate = rate * np.exp(0.35 * p["irregular"] * _smooth_noise(rng, t.size, fs, 2.5))
-    offset = rng.random() + np.concatenate(([0.0], np.cumsum(rate[:-1] - _GROUP_BREATH_HZ) / fs))
+    pull_per_s = p["coupling"]
+    reference = np.full(t.size, _GROUP_BREATH_HZ)
+    if shared is not None:
+        coupled = shared.coupling
+        rate = (1.0 - coupled) * rate + coupled * shared.breath_rate
+        pull_per_s = pull_per_s + COUPLED_PULL * coupled * coupled
+        reference = shared.breath_rate
+        group_phase = shared.breath_phase
+    offset = rng.random() + np.concatenate(([0.0], np.cumsum(rate[:-1] - reference[:-1]) / fs))
     step = max(1, round(fs / 4.0))
     coarse = np.arange(0, t.size, step)
-    pull = p["coupling"][coarse] * 0.5 / np.pi
+    pull = pull_per_s[coarse] * 0.5 / np.pi
     base = offset[coarse].tolist()
     corr = np.zeros(coarse.size)
     c = 0.0
@@ -290,14 +340,25 @@ def _heart_rate(
     person: _Person,
     phase: Array,
     fs: float,
+    shared: SharedDrive | None = None,
 ) -> Array:
-    """Heart rate (bpm): baseline + state + RSA (faster on inhale) + Mayer waves + jitter."""
+    """Heart rate (bpm): baseline + state + RSA (faster on inhale) + Mayer waves + jitter.
+
+    In a coupled room (`shared`) the wandering part is the room's by
+    sqrt(coupling) and the person's own by sqrt(1 - coupling).
+    """
     mayer_hz = 0.1 * (1.0 + 0.05 * _smooth_noise(rng, t.size, fs, 30.0))
     mayer = 1.5 * np.sin(2.0 * np.pi * np.cumsum(mayer_hz) / fs + rng.uniform(0, 2 * np.pi))
     rsa = p["rsa"] * -np.cos(2.0 * np.pi * (phase - 0.05))
     jitter = (1.0 + 2.0 * p["irregular"]) * _smooth_noise(rng, t.size, fs, 1.5)
     drift = 2.0 * _smooth_noise(rng, t.size, fs, 60.0)
-    hr: Array = person.hr0 + person.reactivity * p["hr_delta"] + rsa + mayer + jitter + drift
+    if shared is None:
+        hr: Array = person.hr0 + person.reactivity * p["hr_delta"] + rsa + mayer + jitter + drift
+    else:
+        c = shared.coupling
+        wander = np.sqrt(1.0 - c) * (mayer + jitter + drift)
+        wander += np.sqrt(c) * SHARED_HR_BPM * shared.heart
+        hr = person.hr0 + person.reactivity * p["hr_delta"] + rsa + wander
     return np.clip(hr, 35.0, 190.0)
 
 

@@ -64,10 +64,47 @@ class OutputSpec(_Strict):
         return SpeakerLayout.named(self.layout, self.channels, self.speakers)
 
 
+class MoveSpec(_Strict):
+    """`[[participants.script]]`: at `at`, simulated people join or leave.
+
+    `join`: how many newcomers arrive (named after everyone so far), or the
+    names of people coming back; `leave`: the names of people leaving, or
+    how many of the latest arrivals still there leave.
+    """
+
+    at: Seconds = Field(ge=0)
+    join: int | list[Name] = Field(default=0)
+    leave: int | list[Name] = Field(default=0)
+
+    @field_validator("join", "leave")
+    @classmethod
+    def _some(cls, v: int | list[str]) -> int | list[str]:
+        if isinstance(v, int) and not 0 <= v <= 64:
+            raise ValueError("a count of people from 0 to 64")
+        return v
+
+
 class ParticipantsSpec(_Strict):
+    """`[participants]`: the simulated audience of a rehearsal or a render.
+
+    `coupling` (0..1) sets how together their bodies are (0: independent,
+    1: locked; a scene's `coupling` glides to a new value at its cue) and
+    `script` says who joins and leaves when (`inputs/simulated_room.py`).
+    """
+
     source: Literal["simulated"] = "simulated"
     count: int = Field(default=8, ge=1, le=64)
     voices: int = Field(default=8, ge=1, le=16)
+    coupling: float = Field(default=0.0, ge=0.0, le=1.0)
+    script: list[MoveSpec] = Field(default_factory=list, max_length=256)
+
+    @field_validator("script")
+    @classmethod
+    def _moves_in_order(cls, v: list[MoveSpec]) -> list[MoveSpec]:
+        for k in range(1, len(v)):
+            if v[k].at < v[k - 1].at:
+                raise ValueError(f"moves must be in time order (move {k} is before move {k - 1})")
+        return v
 
 
 SOURCE_KINDS = ("brainflow", "lsl", "osc", "recording", "simulated")
@@ -316,6 +353,7 @@ class OscOutputSpec(_Strict):
 class SceneSpec(_Strict):
     description: str = ""
     participants: SimState | None = None
+    coupling: float | None = Field(default=None, ge=0.0, le=1.0)  # simulated audience
     dropouts: int = Field(default=0, ge=0, le=64)
     params: dict[str, float] = Field(default_factory=dict)
     mappings: dict[str, float] = Field(default_factory=dict)

@@ -19,7 +19,7 @@ from symphony.errors import PerformanceError, SymphonyError
 from symphony.inputs.source import Source
 from symphony.inputs.sources import check_source, make_source, open_source
 from symphony.performance.schema import PerformanceSpec, SourceSpec, is_consent_table
-from symphony.performance.simulation import participant_script
+from symphony.performance.simulation import coupling_script, participant_script
 from symphony.performance.toml_lines import KeyPath, TomlLines
 
 # Sources that only exist while a device or a sender is there: they cannot be
@@ -178,12 +178,17 @@ def live_sources(
     if spec.sources and participants is None:
         return open_sources(spec, path, clock)
     script = [{"at": c.at, "state": c.state, "ramp": c.ramp} for c in participant_script(spec)]
+    coupled = [{"at": c.at, "coupling": c.coupling, "ramp": c.ramp} for c in coupling_script(spec)]
+    moves = [m.model_dump() for m in spec.participants.script]
     simulated = {
         "kind": "simulated",
         "participants": participants or spec.participants.count,
         "duration": duration or spec.performance.duration,
         "seed": seed,
         "script": script or [{"state": "calm"}],
+        "coupling": spec.participants.coupling,
+        "coupling_script": coupled,
+        "moves": moves,
     }
     return [open_source(simulated, clock)], []
 
