@@ -6,9 +6,10 @@ This module decides *what* is sent, as a pure function of a `RoomFrame`:
 
 - every collective feature (the names mappings use, `collective.NAME`) as
   `/symphony/collective/<feature> f`, once per room update;
-- the room's events as `/symphony/collective/<event> f`: `heartbeat`, one
-  per weighted heartbeat trigger, its value the trigger's weight (the gain
-  of that person at that beat).
+- the room's events as `/symphony/collective/<event> f`: `convergence`
+  (value 1) when the room comes together (`synchrony.py`: it needs 3 or more
+  people), and `heartbeat`, one per weighted heartbeat trigger, its value
+  the trigger's weight (the gain of that person at that beat).
 
 Only collective values leave the room, and only over 3 or more people:
 
@@ -36,7 +37,7 @@ from symphony.collective.room import RoomFrame
 
 PREFIX = "/symphony/collective/"
 # Events a performance can ask an output for (sent when the room produces them).
-OUT_EVENTS: tuple[str, ...] = ("heartbeat",)
+OUT_EVENTS: tuple[str, ...] = ("heartbeat", "convergence")
 HEART = "heart_sync"  # owned while fewer than 3 people's beats are heard
 # Features the room does not mark owned but that the same few people carry: the
 # room's head count (their fades, their quality gate) goes with their `presence`.
@@ -63,11 +64,14 @@ def feature_messages(frame: RoomFrame, names: Iterable[str] | None = None) -> li
 
 
 def event_messages(frame: RoomFrame, may_keep: Callable[[str], bool]) -> list[Message]:
-    """The heartbeat triggers of one update that may go out, anonymously, in time order."""
+    """The events of one update that may go out: the room's own (`convergence`,
+    value 1), then the heartbeat triggers, anonymously, in time order."""
+    out = [(address(e.source), float(e.gain)) for e in frame.events if e.source in OUT_EVENTS]
     if HEART in frame.owners or not math.isfinite(frame.values.get(HEART, math.nan)):
-        return []
-    return [
+        return out
+    out.extend(
         (address("heartbeat"), float(beat.gain))
         for beat in frame.triggers
-        if may_keep(beat.participant)
-    ]
+        if beat.source == "heartbeat" and may_keep(beat.participant)
+    )
+    return out
