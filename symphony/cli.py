@@ -90,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     monitor.add_argument(
         "--fast", action="store_true", help="read recordings (and the simulator) at full speed"
     )
+    monitor.add_argument(
+        "--collective",
+        action="store_true",
+        help="the room's collective state (the same Room as render and live) and its roster",
+    )
     monitor.add_argument("--plot", type=Path, help="also draw the features over time to a PNG")
     monitor.add_argument("--duration", type=_time_arg, help="stop after this long (s or m:ss)")
 

@@ -33,6 +33,7 @@ from typing import Any
 
 from symphony.engine.realtime import EngineProcess, RealtimeOptions
 from symphony.errors import SymphonyError
+from symphony.live.collective_out import CollectiveOut
 from symphony.live.control import LiveControl
 from symphony.live.default_mapping import describe, note_bindings
 from symphony.live.midi_process import MidiProcess
@@ -41,6 +42,7 @@ from symphony.live.show_state import ShowBoard, board_size
 from symphony.live.show_status import LiveState, roster_summary
 from symphony.live.supervisor import Supervisor
 from symphony.performance.loader import load_performance
+from symphony.performance.schema import OscOutputSpec
 from symphony.performance.sources import anyone_consents, consent_of, live_sources
 from symphony.session.keeping import Keeping
 from symphony.session.signals import SignalRecorder, signals_folder
@@ -130,11 +132,15 @@ def run_live(args: argparse.Namespace) -> int:
         recorder = SignalRecorder(signals_folder(session), may_keep)
         print(f"raw signals of consenting participants: {recorder.folder}", file=sys.stderr)
     control.recorder = recorder
+    outputs = open_outputs(spec.outputs, control)
+    control.outputs = outputs
     control.ledger = keeping.attach(control.book, engine.writer, recorder)
 
     def close_sources() -> None:
         if recorder is not None:  # first: consenting people's last samples, to disk
             recorder.close()
+        if outputs is not None:
+            outputs.close()
         for source in sources:
             source.close()
 
@@ -222,6 +228,16 @@ def run_live(args: argparse.Namespace) -> int:
         faulthandler.cancel_dump_traceback_later()
     print(f"session log written: {session}", file=sys.stderr)
     return 0
+
+
+def open_outputs(specs: list[OscOutputSpec], control: LiveControl) -> CollectiveOut | None:
+    """The performance's `[[outputs]]` (the room over OSC), or None without any."""
+    if not specs:
+        return None
+
+    for spec in specs:
+        print(f"symphony live: collective out to {spec.host}:{spec.port}", file=sys.stderr)
+    return CollectiveOut(specs, lambda participant: control.book.get(participant).record)
 
 
 def _supervision(supervisor: Supervisor, engine: EngineProcess, control: Any) -> Callable[[], None]:

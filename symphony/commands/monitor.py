@@ -15,7 +15,9 @@ show will get. It is one of:
 
 Output: a table refreshed in place on a terminal, plain lines otherwise;
 `--json` one object per feature update (time in s, participant, features
-with value and unit). `--fast` reads recordings (and the simulator) at full
+with value and unit). `--collective` shows the room instead: the collective
+features and the roster, from the same Room as render and live
+(`monitor_room.py`). `--fast` reads recordings (and the simulator) at full
 speed instead of in real time; `--duration` stops after that long (a
 recording stops at its end anyway).
 """
@@ -237,6 +239,10 @@ def _table(t: float, latest: dict[str, dict[str, float]]) -> str:
 
 
 def run_monitor(args: argparse.Namespace) -> int:
+    if getattr(args, "collective", False):
+        from symphony.commands.monitor_room import run_collective
+
+        return run_collective(args)
     specs = source_specs(args.source, bool(args.fast), args.duration)
     # Only recordings and the simulator can run ahead of the clock.
     fast = bool(args.fast) and all(s.get("kind") in _REPLAYABLE for s in specs)

@@ -114,6 +114,7 @@ class LiveControl:
         self.recorder: Any = None  # session.signals.SignalRecorder: consenting raw signals
         self.ledger: Any = None  # session.private.PrivateLedger, when a session log is kept
         self.board: Any = None  # live.show_state.ShowBoard: scene and layers, for LEDs
+        self.outputs: Any = None  # live.collective_out.CollectiveOut: the room sent out
         self._positioned = [math.nan] * len(self.rows)  # the values `positions` shows
         self._shown_in: Any = None  # the positions array they were written to
         self._explained = -1.0
@@ -212,6 +213,8 @@ class LiveControl:
             self._observe(name, track, now)
         frame = self.room.update(now)
         self.frame = frame
+        if self.outputs is not None:
+            self.outputs.send(frame)
         for target, value, who in self.voices.update(now, frame.people):
             self._send_own(target, value, who)
         self.owners.update(now, frame.owners)

@@ -330,6 +330,26 @@ class MidiSpec(_Strict):
         return v
 
 
+class OscOutputSpec(_Strict):
+    """`[[outputs]]` with kind = "osc": the room's collective state sent out over OSC.
+
+    At every room update the collective features go to host:port as
+    `/symphony/collective/<feature> f`, and the room's events (a heartbeat
+    trigger) as `/symphony/collective/<event> f`, to drive lights or
+    another synth (`live/collective_out.py`). Only collective features, and
+    only those carried by 3 or more people. `features`: which ones (default:
+    every collective feature); checked in `output_checks.py`.
+    """
+
+    kind: Literal["osc"]
+    name: Name | None = None
+    host: str = Field(default="127.0.0.1", min_length=1, max_length=253)
+    port: int = Field(ge=1, le=65535)
+    features: list[str] | None = Field(default=None, max_length=256)
+    events: bool = True
+    bundle: bool = True  # one OSC bundle per update; false: one datagram per message
+
+
 class SceneSpec(_Strict):
     description: str = ""
     participants: SimState | None = None
@@ -367,6 +387,7 @@ class PerformanceSpec(_Strict):
     output: OutputSpec = Field(default_factory=OutputSpec)
     participants: ParticipantsSpec = Field(default_factory=ParticipantsSpec)
     sources: list[SourceSpec] = Field(default_factory=list)
+    outputs: list[OscOutputSpec] = Field(default_factory=list, max_length=16)
     layers: list[LayerSpec] = Field(min_length=1)
     mappings: list[MappingSpec] = Field(default_factory=list)
     triggers: list[TriggerSpec] = Field(default_factory=list)

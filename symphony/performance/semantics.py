@@ -14,6 +14,7 @@ from symphony.collective.names import COLLECTIVE_FEATURES, CYCLIC_FEATURES
 from symphony.engine.patch import PatchSpec
 from symphony.errors import PerformanceError
 from symphony.mapping.layout import ControlLayout
+from symphony.performance.output_checks import check_outputs
 from symphony.performance.room_checks import check_macros, check_speakers, check_voices
 from symphony.performance.schema import PerformanceSpec
 from symphony.performance.toml_lines import KeyPath, TomlLines
@@ -78,6 +79,7 @@ def check_references(
             if len(set(layer.channels)) != len(layer.channels):
                 raise report.fail("an output channel is listed twice", ("layers", i, "channels"))
     check_speakers(spec, report.fail)
+    check_outputs(spec, report.fail)
     check_voices(spec, patches, report.fail)
     layout = ControlLayout(spec, patches)
     check_macros(spec, layout, report.fail)
