@@ -124,6 +124,9 @@ def voice_values(
     return changes
 
 
+ROOM_SEAT = 0.5  # where the room's own events sound: the middle of the seats
+
+
 def trigger_changes(voice: VoiceTargets, seat: float, velocity: float, who: str) -> list[Change]:
     """One trigger of a person's voice: at their seat, at this velocity."""
     return [(voice.pan, seat, who), (voice.velocity, velocity, who), (voice.fire, 1.0, who)]
@@ -170,6 +173,16 @@ class RoomVoices:
         voice = voices[allocator.join(participant)]
         changes = trigger_changes(voice, self.seats[participant], velocity, participant)
         self._sent[voice.pan] = self.seats[participant]
+        return changes
+
+    def room_event(self, target: str, velocity: float) -> list[Change]:
+        """A trigger of `target` by the room as a whole (convergence): its first voice,
+        in the middle of the seats, and nobody's own (`who` is empty)."""
+        voices = self.trigger_targets.get(target)
+        if not voices:
+            return []
+        changes = trigger_changes(voices[0], ROOM_SEAT, velocity, "")
+        self._sent[voices[0].pan] = ROOM_SEAT
         return changes
 
     def _changed(self, changes: list[Change]) -> list[Change]:

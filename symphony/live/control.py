@@ -228,7 +228,7 @@ class LiveControl:
             self.owners.forget(participant)
         # The next update is due one hop on; a loop that fell behind skips to now.
         self._updates = max(self._updates + 1, math.floor(now * self.rate / self.hop + 1e-9) + 1)
-        return frame.triggers
+        return [*frame.triggers, *frame.events]  # beats, and the room's own events
 
     def _observe(self, name: str, track: FeatureTrack, now: float) -> None:
         for t in track.events.get("heartbeat", ()):
@@ -286,10 +286,19 @@ class LiveControl:
         self._shown_in = positions
 
     def _fire(self, fired: list[Trigger]) -> None:
-        for beat in fired:
+        """Each event fires the performance's triggers of its source (heartbeat, convergence)."""
+        for event in fired:
             for trig in self.spec.triggers:
-                velocity = trig.velocity * beat.gain
-                for target, value, who in self.voices.beat(trig.target, beat.participant, velocity):
+                if trig.source != event.source:
+                    continue
+                velocity = trig.velocity * event.gain
+                if event.source == "convergence":  # the room's: nobody's own data
+                    for target, value, _who in self.voices.room_event(trig.target, velocity):
+                        self._send(target, value, None, None)
+                    continue
+                for target, value, who in self.voices.beat(
+                    trig.target, event.participant, velocity
+                ):
                     self._send_own(target, value, who)
                 self.state.beats += 1
 

@@ -174,11 +174,17 @@ class PersonVoices:
 
     def follow(self, frame: RoomFrame) -> None:
         self.timed.append((frame.time, self._kept(self.voices.update(frame.time, frame.people))))
-        for beat in frame.triggers:
+        for event in [*frame.triggers, *frame.events]:
             for trig in self.spec.triggers:
-                velocity = trig.velocity * beat.gain
-                changes = self.voices.beat(trig.target, beat.participant, velocity)
-                self.timed.append((beat.time, self._kept(changes)))
+                if trig.source != event.source:
+                    continue
+                velocity = trig.velocity * event.gain
+                if event.source == "convergence":  # the room's own: kept as it is
+                    room = self.voices.room_event(trig.target, velocity)
+                    self.timed.append((event.time, [(t, v) for t, v, _ in room]))
+                    continue
+                changes = self.voices.beat(trig.target, event.participant, velocity)
+                self.timed.append((event.time, self._kept(changes)))
 
     def schedule(self, sample_rate: float, block_size: int, duration: float) -> Schedule:
         timed = [(t, c) for t, c in self.timed if 0.0 <= t < duration and c]

@@ -242,7 +242,10 @@ class MappingSpec(_Strict):
 
 
 class TriggerSpec(_Strict):
-    source: Literal["heartbeat"] = "heartbeat"
+    """An event that fires a patch's trigger: each person's heartbeat, or the room's
+    `convergence` (significant synchrony that has held, `collective/synchrony.py`)."""
+
+    source: Literal["heartbeat", "convergence"] = "heartbeat"
     target: Target
     velocity: float = Field(default=0.8, ge=0.0, le=1.0)
 

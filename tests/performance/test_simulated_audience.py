@@ -117,3 +117,24 @@ def test_live_rehearsal_plays_the_same_script(show: Show) -> None:
     with pytest.raises(SymphonyError) as info:
         from_spec({"kind": "simulated", "participants": 2, "moves": [{"at": 5, "leave": 3}]})
     assert info.value.key == "moves"
+
+
+def test_a_convergence_trigger_fires_once_the_room_comes_together(show: Show) -> None:
+    """`[[triggers]] source = "convergence"` fires the patch's trigger at the event, not per beat."""
+    from symphony.performance.plan import plan_control
+
+    text = AUDIENCE.replace("[[participants.script]]\nat = 20\njoin = 2\n", "").replace(
+        '[[participants.script]]\nat = "1:00"\nleave = ["p02"]\n', ""
+    )
+    path = _audience(show, text)
+    body = path.read_text().replace('source = "heartbeat"', 'source = "convergence"')
+    path.write_text(body)
+    performance = load_performance(path)
+    plan = plan_control(performance, duration=100.0, seed=2)
+    fire = next(t.index for t in plan.layout.targets if t.name.startswith("tone.ping"))
+    fired = plan.schedule.blocks[plan.schedule.targets == fire]
+    events = [t for t in plan.room.triggers if t.source == "convergence"]
+    assert not events  # the room's events are not heartbeats
+    sr, block = performance.spec.output.sample_rate, performance.spec.output.block_size
+    times = fired * block / sr
+    assert times.size == 1 and times[0] >= 45.0 + 20.0  # once: history filled, held 20 s
