@@ -120,7 +120,7 @@ def test_live_rehearsal_plays_the_same_script(show: Show) -> None:
 
 
 def test_a_convergence_trigger_fires_once_the_room_comes_together(show: Show) -> None:
-    """`[[triggers]] source = "convergence"` fires the patch's trigger at the event, not per beat."""
+    """A `convergence` trigger fires the patch's trigger at the event, not per beat."""
     from symphony.performance.plan import plan_control
 
     text = AUDIENCE.replace("[[participants.script]]\nat = 20\njoin = 2\n", "").replace(
