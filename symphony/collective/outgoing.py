@@ -22,7 +22,7 @@ Only collective values leave the room, and only over 3 or more people:
 - an unknown value (NaN: nobody carries it) is not sent;
 - a heartbeat is one person's beat, and a run of them is their heart
   rhythm: beats go out only while the heart is carried by 3 or more people
-  (`heart_sync` not owned), never with whose they are, and only of people
+  (`heart_rate` not owned), never with whose they are, and only of people
   who consented to `record`, since whoever listens on the network may keep
   what they receive.
 """
@@ -38,7 +38,7 @@ from symphony.collective.room import RoomFrame
 PREFIX = "/symphony/collective/"
 # Events a performance can ask an output for (sent when the room produces them).
 OUT_EVENTS: tuple[str, ...] = ("heartbeat", "convergence")
-HEART = "heart_sync"  # owned while fewer than 3 people's beats are heard
+HEART = "heart_rate"  # owned while fewer than 3 people's hearts are heard
 # Features the room does not mark owned but that the same few people carry: the
 # room's head count (their fades, their quality gate) goes with their `presence`.
 CARRIED_WITH = {"count": "presence"}

@@ -32,11 +32,11 @@ def test_heartbeats_go_out_anonymously_only_over_three_and_with_record_consent()
         (f"{PREFIX}heartbeat", 1.0),
         (f"{PREFIX}heartbeat", 0.5),
     ]
-    few = _frame({"heart_sync": frozenset({"a", "b"})}, beats)
+    few = _frame({"heart_rate": frozenset({"a", "b"})}, beats)
     assert event_messages(few, lambda p: True) == []
 
 
 def test_the_rooms_convergence_goes_out_with_or_without_heartbeats() -> None:
-    frame = _frame({"heart_sync": frozenset({"a", "b"})}, [Trigger("a", 0.9, 1.0)])
+    frame = _frame({"heart_rate": frozenset({"a", "b"})}, [Trigger("a", 0.9, 1.0)])
     frame.events = [Trigger("", 1.0, 1.0, "convergence")]
     assert event_messages(frame, lambda p: True) == [(f"{PREFIX}convergence", 1.0)]

@@ -110,7 +110,7 @@ def test_a_room_of_four_goes_out_over_osc_only_over_three_people(tmp_path: Path)
         if "heart_rate" in u:
             assert u.get("count", 0.0) >= 3.0 - 1e-9, u
         if "heartbeat" in u:
-            assert "heart_sync" in u, u  # beats only while the heart is carried by 3
+            assert "heart_rate" in u, u  # beats only while the heart is carried by 3
     # The fade-in: at first (everyone's gain below 3/4) nothing of theirs is sent,
     # though the output speaks (the phones' mood count, 0, is nobody's).
     first = next(i for i, u in enumerate(updates) if u.get("count", 0.0) >= 3.0 - 1e-9)
@@ -123,10 +123,16 @@ def test_a_room_of_four_goes_out_over_osc_only_over_three_people(tmp_path: Path)
 
 def test_two_people_never_go_out(tmp_path: Path) -> None:
     updates = _play(tmp_path, 2, "heard 2")
-    personal = {"heart_rate", "heartbeat", "heart_sync", "arousal", "breath_sync"}
+    personal = {"heart_rate", "heartbeat", "arousal", "breath_rate", "hrv_rmssd"}
     assert updates, "the output sent nothing at all (an empty room's count is 0 and goes out)"
     for u in updates:
         assert not personal & set(u), u
+        # Synchrony below 3 people is neutral (0, p = 1): nobody's data.
+        for name, value in u.items():
+            if name.endswith("_p"):
+                assert value == 1.0, (name, u)
+            elif name.endswith(("_sync", "_isc")):
+                assert value == 0.0, (name, u)
         assert u.get("count", 0.0) == 0.0 and u.get("presence", 0.0) == 0.0, u
 
 
