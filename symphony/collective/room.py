@@ -33,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from symphony.collective.consent import Consent, ConsentBook
+from symphony.collective.delay import FEATURE_LAG
 from symphony.collective.moods import MoodRoom
 from symphony.collective.names import MEDIAN_FEATURES
 from symphony.collective.people import PeopleStore
@@ -47,7 +48,6 @@ Array = npt.NDArray[np.float64]
 ROOM_HOP = 0.04  # s between room updates (25 Hz): the live feature pull's hop
 PRIVATE_BELOW = 3.0  # a value carried by fewer people than this is theirs
 GAIN_MEMORY = 128  # updates of gain history (about 5 s) for weighting late beats
-HEART_LAG = 0.5  # s: heart phase is read this long ago, when live knows the same beats
 # The per-person features the room reads, in the order of `observe_row`'s rows.
 INPUTS: tuple[str, ...] = (*MEDIAN_FEATURES, "breath_phase", "quality")
 _QUALITY = INPUTS.index("quality")
@@ -268,14 +268,14 @@ class Room:
     def _synchrony(self, t: float, ids: list[str], gains: Array) -> list[Trigger]:
         """Sample everyone's rates and phases for the synchrony when one is due (2 Hz).
 
-        The heart phase is read `HEART_LAG` ago, from beats at or before then
-        only, which a live show has detected by now as a render has.
+        The heart phase is read `FEATURE_LAG` ago (`delay.py`), from beats at
+        or before then only, which a live show has detected by now as a render has.
         """
         if not self.sync.due(t):
             return []
         rows = np.empty((len(ids), 4))
         rows[:, :3] = self.store.values[:, _SYNC_COLS]
-        at = t - HEART_LAG
+        at = t - FEATURE_LAG
         rows[:, 3] = [beat_phase_now(at, self.store.beats[p]) for p in ids]
         if self.sync.sample(t, ids, rows, gains > 0.0):
             return [Trigger("", t, 1.0, "convergence")]
