@@ -271,6 +271,7 @@ class Room:
         The heart phase is read `FEATURE_LAG` ago (`delay.py`), from beats at
         or before then only, which a live show has detected by now as a render has.
         """
+        self.sync.work()
         if not self.sync.due(t):
             return []
         rows = np.empty((len(ids), 4))
