@@ -40,8 +40,12 @@ SIZES = (3, 5, 8, 12)
 NAMES = [m.name for m in MEASURES]
 
 
-def _fed(seed: int, n: int, coupling: float, samples: int = HISTORY + 2) -> Synchrony:
-    """A group's samples through the window, with the room's 12 updates between samples."""
+def _fed(seed: int, n: int, coupling: float, samples: int = HISTORY + 4) -> Synchrony:
+    """A group's samples through the window, with the room's 12 updates between samples.
+
+    The four measures' first nulls take 10 updates each, one after another,
+    so every p is ready from the fourth sample after the history filled.
+    """
     rows = group_rows(seed, n, samples, coupling)
     sync = Synchrony()
     ids = [f"p{i:02d}" for i in range(n)]
@@ -140,6 +144,8 @@ def test_nothing_before_the_history_has_filled() -> None:
     sync = _fed(1, 8, 1.0, samples=HISTORY)  # values at once, p once the null is computed
     assert sync.values["breath_sync"] > 0.9 and sync.values["breath_sync_p"] == 1.0
     sync = _fed(1, 8, 1.0, samples=HISTORY + 1)
+    assert sync.values["heart_rate_isc_p"] < 0.05 and sync.values["breath_sync_p"] == 1.0
+    sync = _fed(1, 8, 1.0, samples=HISTORY + 3)
     assert sync.values["breath_sync"] > 0.9 and sync.values["breath_sync_p"] < 0.05
 
 
