@@ -37,6 +37,7 @@ def test_the_plain_baseline_is_the_same_statistics(bench: ModuleType) -> None:
 
 
 def test_both_runs_step_the_same_crowd(bench: ModuleType) -> None:
-    for run in (bench._room_run, bench._plain_run):
-        mean, worst = run(8, 50, 3, 5)
-        assert 0.0 <= mean <= worst
+    mean, worst, sync = bench._room_run(8, 50, 3, 5)
+    assert 0.0 <= sync <= mean <= worst
+    mean, worst = bench._plain_run(8, 50, 3, 5)
+    assert 0.0 <= mean <= worst
