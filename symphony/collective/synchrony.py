@@ -47,11 +47,12 @@ import numpy as np
 import numpy.typing as npt
 
 from symphony.collective.sync_stats import (
+    isc_null,
     isc_of,
     p_value,
     ppc,
     rotation_null,
-    surrogate_null,
+    segment_table,
     unit_phasors,
 )
 
@@ -260,7 +261,7 @@ class _Job:
     """One measure's surrogates being computed, a batch per room update."""
 
     kind: str
-    history: Any  # the counted people's history as the statistic reads it
+    history: Any  # rates: every segment standardised (`segment_table`); phases: the window
     draws: Any  # (SURROGATES, n): time offsets (rates) or turns (phases)
     done: int = 0
     parts: list[Array] = field(default_factory=list)
@@ -268,16 +269,17 @@ class _Job:
     @staticmethod
     def draw(kind: str, history: Any, rng: np.random.Generator, n: int) -> _Job:
         if kind == "isc":
-            return _Job(kind, history, rng.integers(0, HISTORY - WIDTH + 1, (SURROGATES, n)))
-        return _Job(kind, history, rng.random((SURROGATES, n)))
+            offsets = rng.integers(0, HISTORY - WIDTH + 1, (SURROGATES, n))
+            return _Job(kind, segment_table(history, WIDTH), offsets)
+        return _Job(kind, history[:, -WIDTH:], rng.random((SURROGATES, n)))
 
     def step(self, count: int) -> Array | None:
         """The next `count` surrogates (`sync_stats.py`); the sorted null once all are done."""
         part = self.draws[self.done : self.done + count]
         if self.kind == "isc":
-            self.parts.append(surrogate_null(self.history, WIDTH, isc_of, part))
+            self.parts.append(isc_null(self.history, part))
         else:
-            self.parts.append(rotation_null(self.history[:, -WIDTH:], part))
+            self.parts.append(rotation_null(self.history, part))
         self.done += len(part)
         if self.done < len(self.draws):
             return None
