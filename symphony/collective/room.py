@@ -48,6 +48,7 @@ Array = npt.NDArray[np.float64]
 ROOM_HOP = 0.04  # s between room updates (25 Hz): the live feature pull's hop
 PRIVATE_BELOW = 3.0  # a value carried by fewer people than this is theirs
 GAIN_MEMORY = 128  # updates of gain history (about 5 s) for weighting late beats
+HEART_LAG = FEATURE_LAG  # heart phase is read this long ago, when live knows the same beats
 # The per-person features the room reads, in the order of `observe_row`'s rows.
 INPUTS: tuple[str, ...] = (*MEDIAN_FEATURES, "breath_phase", "quality")
 _QUALITY = INPUTS.index("quality")

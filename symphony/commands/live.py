@@ -56,15 +56,17 @@ def default_session_path(performance: Path) -> Path:
 
 
 def status_line(state: LiveState) -> str:
-    c = state.collective
+    # Only what may be kept: a value someone without `record` consent carries shows as nan.
+    c = {k: v for k, v in state.collective.items() if k not in state.unkept}
+    nan = float("nan")
     parts = [
         f"{state.time:7.1f} s",
         f"scene {state.scene or '-'}",
         f"next {state.next_scene or '-'}",
         f"people {roster_summary(state.counts)}",
-        f"hr {c.get('heart_rate', float('nan')):5.1f}",
-        f"arousal {c.get('arousal', float('nan')):.2f}",
-        f"breath sync {c.get('breath_sync', float('nan')):.2f}",
+        f"hr {c.get('heart_rate', nan):5.1f}",
+        f"arousal {c.get('arousal', nan):.2f}",
+        f"breath sync {c.get('breath_sync', nan):.2f}",
         f"beats {state.beats}",
         f"sent {state.sent}",
     ]

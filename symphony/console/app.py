@@ -24,9 +24,11 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from symphony.collective.intake import ConsentChange
 from symphony.console.history import History
 from symphony.console.keys import LEARN_KEYS, Action, key_help, keymap, master_after
 from symphony.console.learning import ConsoleLearn
+from symphony.console.roster import move_selection, selected_or_first
 from symphony.console.screen import render
 from symphony.console.system import CpuMeter
 from symphony.console.view import Gauges, build_view, history_sample
@@ -108,6 +110,7 @@ class Console:
         self.message = ""
         self.message_at = 0.0
         self.scroll = 0
+        self.selected = ""  # the person the withdraw key acts on, as the roster shows them
         self.cpu = {"engine": CpuMeter(gauges.engine_pid), "control": CpuMeter(gauges.control_pid)}
         if gauges.midi_pid is not None:
             self.cpu["midi"] = CpuMeter(gauges.midi_pid)
@@ -173,6 +176,8 @@ class Console:
                 view.message = self.message or self.warning
                 view.help = self.help
                 view.scroll = self.scroll
+                self.selected = selected_or_first(state.roster, self.selected)
+                view.selected = self.selected
                 view.ascii_only = ascii_only
                 if self.learn is not None and self.learn.active:
                     view.learn = self.learn.lines()
@@ -221,6 +226,11 @@ class Console:
         if action.kind == "scroll":
             self.scroll = max(0, self.scroll + int(action.value))
             return ""
+        if action.kind == "select":
+            self.selected = move_selection(state.roster, self.selected, int(action.value))
+            return f"selected {self.selected}" if self.selected else "nobody in the room"
+        if action.kind == "withdraw":
+            return self._withdraw()
         if action.kind == "learn":
             if self.learn is None:
                 return "learn needs a controller: start with --controller PROFILE"
@@ -243,7 +253,15 @@ class Console:
             return self._send(Command("layer", action.name), f"layer {action.name} {verb}")
         return ""
 
-    def _send(self, command: Command, said: str) -> str:
+    def _withdraw(self) -> str:
+        """The selected person's sound and record consent, withdrawn in one key."""
+        who = selected_or_first(self.state.roster, self.selected)
+        if not who:
+            return "nobody in the room to withdraw"
+        change = ConsentChange(who, sound=False, record=False)
+        return self._send(change, f"consent of {who} withdrawn: out of the sound, nothing kept")
+
+    def _send(self, command: Command | ConsentChange, said: str) -> str:
         try:
             self.commands.put_nowait(command)
         except queue.Full:

@@ -15,12 +15,14 @@ from symphony.performance.schema import PerformanceSpec
 LAYER_KEYS = "asdfghjk"
 MASTER_STEP_DB = 1.0
 PANIC_KEYS = (" ", "!")
+WITHDRAW_KEY = "W"  # shift-w: one deliberate key, never hit by a slip on the home row
 
 
 @dataclass(frozen=True)
 class Action:
     """kind: scene/layer (name), panic, master (value: dB step), release,
-    learn, quit, scroll (value: rows)."""
+    learn, quit, scroll (value: rows), select (value: +-1 person), withdraw
+    (the selected person's sound and record consent)."""
 
     kind: str
     name: str = ""
@@ -48,6 +50,9 @@ def keymap(spec: PerformanceSpec) -> dict[str, Action]:
     keys["r"] = Action("release")
     keys["l"] = Action("learn")
     keys["q"] = Action("quit")
+    keys["<"] = keys[","] = Action("select", value=-1)
+    keys[">"] = keys["."] = Action("select", value=1)
+    keys[WITHDRAW_KEY] = Action("withdraw")
     keys["UP"] = Action("scroll", value=-1)
     keys["DOWN"] = Action("scroll", value=1)
     keys["PGUP"] = Action("scroll", value=-10)
@@ -60,6 +65,7 @@ def key_help(spec: PerformanceSpec) -> str:
     scenes = scene_order(spec)[:9]
     layers = [layer.name for layer in spec.layers][: len(LAYER_KEYS)]
     parts = ["q:quit  space:PANIC  r:master back  +/-:master  l:learn"]
+    parts.append(f"</>:select person  {WITHDRAW_KEY}:withdraw their consent")
     parts.append("scenes " + " ".join(f"{i + 1}:{s}" for i, s in enumerate(scenes)))
     if layers:
         pairs = zip(LAYER_KEYS, layers, strict=False)

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 
 from symphony.console.explain import number
 from symphony.console.history import History
+from symphony.console.roster import roster_lines
 from symphony.console.sparkline import sparkline
 from symphony.features.simple import FEATURES
+from symphony.live.show_status import RosterLine
 
 # Collective features worth a sparkline, in this order (others follow).
 COLLECTIVE_ORDER = (
@@ -65,6 +67,8 @@ class ConsoleView:
     people: int = 0
     collective: Mapping[str, float] = field(default_factory=dict)
     participants: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    roster: Sequence[RosterLine] = ()
+    selected: str = ""  # the person the withdraw key acts on (as shown)
     history: History = field(default_factory=History)
     params: Sequence[ParamRow] = ()
     peak_dbfs: float = math.nan  # NaN: no meter (the engine publishes none)
@@ -189,6 +193,7 @@ def render(v: ConsoleView, width: int, height: int) -> list[str]:
         body = ["MIDI LEARN", *v.learn]
     else:
         body = ["COLLECTIVE", *collective_lines(v, min(width, 100))]
+        body += ["ROOM  (</>: select, W: withdraw consent)", *roster_lines(v.roster, v.selected)]
         people = participant_lines(v, min(width, 120))
         if people:
             body += ["PARTICIPANTS", *people]

@@ -101,6 +101,7 @@ def build_view(
         people=int(state.collective.get("count", 0) or 0),
         collective=dict(state.collective),
         participants={p: dict(f) for p, f in state.participants.items()},
+        roster=list(state.roster),
         history=history,
         params=param_rows(state, spec),
         peak_dbfs=peak,

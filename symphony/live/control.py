@@ -50,6 +50,7 @@ from symphony.performance.sources import ParticipantConsent, named_participants
 Array = npt.NDArray[np.float64]
 Send = Callable[..., bool]  # send(target, value[, tag]) -> accepted
 log = logging.getLogger(__name__)
+INTAKE_SIZE = 4096  # room messages between two control steps; more are dropped and counted
 
 
 class LiveControl:
@@ -103,6 +104,12 @@ class LiveControl:
         self.commands: Any = None  # a queue of midi_router.Command, when a controller plays
         self.local: Any = queue.Queue(maxsize=256)  # the console's keys (a process queue)
         self.inbox: RoomInbox | None = None  # moods and consent from other processes
+        # ... and from this process's own threads: every source that takes room
+        # messages (an OSC port's /symphony/<id>/mood and /consent) puts them here.
+        self.intake = RoomInbox(queue.Queue(maxsize=INTAKE_SIZE))
+        for source in sources:
+            if hasattr(source, "room"):
+                source.room = self.intake
         self.positions: Any = None  # shared array: current position of every target
         self.recorder: Any = None  # session.signals.SignalRecorder: consenting raw signals
         self.ledger: Any = None  # session.private.PrivateLedger, when a session log is kept
@@ -116,16 +123,22 @@ class LiveControl:
     # --- commands, moods and consent ---------------------------------------------------------
 
     def apply_command(self, command: Any, now: float) -> None:
-        """A performer's action, from the MIDI process or the console (midi_router.Command)."""
-        if command.kind == "consent":  # the console's consent key
-            self.set_consent(command.name, sound=command.sound, record=command.record)
+        """A performer's action, from the MIDI process or the console (midi_router.Command);
+        the console's consent key sends a ConsentChange naming the person as it shows them."""
+        if isinstance(command, ConsentChange):
+            participant = self.names.participant(command.participant)
+            if participant is None:
+                log.warning("consent key: nobody is shown as %s", command.participant)
+                return
+            self.set_consent(participant, sound=command.sound, record=command.record)
             return
         self.performer.apply(command, now)
 
     def receive(self, message: Message) -> None:
         """A mood or a consent change (the Python API behind OSC and the visitors' page)."""
         if isinstance(message, Mood):
-            self.room.mood(message.device, message.valence, message.arousal, self.clock())
+            if self.book.get(message.device).sound:  # a withdrawn phone stays out
+                self.room.mood(message.device, message.valence, message.arousal, self.clock())
         elif isinstance(message, Leave):
             self.room.leave_mood(message.device)
             self.book.forget(message.device)
@@ -137,9 +150,20 @@ class LiveControl:
     ) -> Consent:
         """Change one person's consent now; withdrawing `sound` fades them out within 1 s,
         withdrawing `record` stops and deletes what this show kept of them (the book's
-        listeners: the signal recorder and the session log)."""
+        listeners: the signal recorder and the session log).
+
+        `record` can be withdrawn, and given back, but never granted beyond the
+        performance file: anyone on the network can send an OSC message, and
+        keeping someone's body data needs the consent the file records."""
         if sound is False:
             self.room.leave_mood(participant)  # a phone's mood goes with its sound consent
+        if record and not self.defaults(participant).record:
+            log.warning(
+                "consent of %s: record cannot be granted during a show (the performance "
+                "file does not grant it); sound changed only",
+                participant,
+            )
+            record = None
         return self.book.set(participant, sound=sound, record=record)
 
     def _drain(self, now: float) -> None:
@@ -152,9 +176,10 @@ class LiveControl:
                 except queue.Empty:
                     break
                 self.apply_command(command, now)
-        if self.inbox is not None:
-            for message in self.inbox.drain():
-                self.receive(message)
+        for inbox in (self.intake, self.inbox):
+            if inbox is not None:
+                for message in inbox.drain():
+                    self.receive(message)
 
     # --- the room --------------------------------------------------------------------------
 

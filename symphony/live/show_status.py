@@ -56,6 +56,10 @@ class LiveState:
     panic: bool = False
     roster: list[RosterLine] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)  # status -> people
+    # Collective features whose value now belongs to someone without `record` consent
+    # (carried by fewer than 3 people): the console shows them, status lines do not
+    # (they go to a terminal, and terminals are often logged to a file).
+    unkept: list[str] = field(default_factory=list)
 
 
 class Names:
@@ -71,6 +75,15 @@ class Names:
         number = self.numbers.setdefault(participant, len(self.numbers) + 1)
         return f"#{number}"
 
+    def participant(self, shown: str) -> str | None:
+        """Who is shown as `shown` (what the console sends back), or None."""
+        if shown in self.given:
+            return shown
+        for participant, number in self.numbers.items():
+            if shown == f"#{number}":
+                return participant
+        return None
+
 
 def publish(control: LiveControl, now: float, values: Array) -> None:
     """Write this frame into `control.state` (and the LED board)."""
@@ -82,6 +95,10 @@ def publish(control: LiveControl, now: float, values: Array) -> None:
     if frame is not None:
         s.collective = dict(frame.values)
         s.counts = dict(frame.counts)
+        record = control.book.get
+        s.unkept = sorted(
+            name for name, whose in frame.owners.items() if not all(record(p).record for p in whose)
+        )
         s.roster = [
             RosterLine(
                 names(p.participant),

@@ -107,10 +107,11 @@ def test_a_coupled_audience_comes_and_goes_and_converges_in_a_render(show: Show)
 
 def test_live_rehearsal_plays_the_same_script(show: Show) -> None:
     performance = load_performance(_audience(show))
-    spec, path = performance.spec, performance.path
-    [source], _ = live_sources(spec, path, None, 2, lambda: 0.0, duration=70.0)
-    simulated = source.spec  # type: ignore[attr-defined]
-    assert simulated.coupling == 1.0 and [m.join for m in simulated.moves] == [2, 0]
+    [source], _ = live_sources(
+        performance.spec, performance.path, None, 2, lambda: 0.0, duration=70.0
+    )
+    spec = source.spec  # type: ignore[attr-defined]
+    assert spec.coupling == 1.0 and [m.join for m in spec.moves] == [2, 0]
     source.open()
     assert source._spans["p02"] == [(0.0, 60.0)]  # type: ignore[attr-defined]
     with pytest.raises(SymphonyError) as info:

@@ -26,6 +26,13 @@ symphony generic schema
         from the source's `rates` (defaults: eeg 256, ppg 64, ecg 130,
         resp 25, eda 16 Hz). Ints are accepted as numbers.
     /symphony/<participant>/hint/<name> f    a quality hint, e.g. headset_on 1
+    /symphony/<device>/mood f f              a mood participant: valence, arousal, each -1..1
+                                             (clamped); each device is one participant
+    /symphony/<participant>/consent i i      sound 0|1, record 0|1: a change of consent,
+                                             withdrawal included, applied at the next
+                                             control step
+    /symphony/<device>/leave                 a mood device takes its mood out of the room
+    These three become room messages (`collective/intake.py`), an `OscRoom`.
 Anything else, wrong argument types or counts, NaN or infinity: an `OscProblem`.
 """
 
@@ -37,6 +44,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from symphony.collective.intake import (
+    ConsentChange,
+    IntakeError,
+    Leave,
+    Message,
+    check_id,
+    consent_flag,
+    mood,
+)
 from symphony.inputs.recording import SIGNAL_KINDS
 
 MUSE_EEG = ("TP9", "AF7", "AF8", "TP10")
@@ -82,7 +98,15 @@ class OscIgnored:
     """A known path this tool has no use for (accelerometer, battery, ...)."""
 
 
-OscMeaning = OscSamples | OscHints | OscProblem | OscIgnored
+@dataclass(frozen=True)
+class OscRoom:
+    """A mood, a consent change or a leave: for the room, not a signal."""
+
+    message: Message
+
+
+OscMeaning = OscSamples | OscHints | OscProblem | OscIgnored | OscRoom
+ROOM_PATHS = ("mood", "consent", "leave")
 
 
 def numbers(args: Sequence[Any]) -> tuple[float, ...] | OscProblem:
@@ -182,9 +206,27 @@ def _symphony(participant: str, signal: str, extra: str | None, args: Sequence[A
         return (
             values if isinstance(values, OscProblem) else OscHints(participant, {extra: values[0]})
         )
+    if signal in ROOM_PATHS and extra is None:
+        return _room(participant, signal, args)
     if extra is not None or signal not in SIGNAL_KINDS:
         return OscProblem(f"unknown signal '{signal}', expected one of {', '.join(SIGNAL_KINDS)}")
     values = _counted(args, 1, 4096)
     if isinstance(values, OscProblem):
         return values
     return OscSamples(participant, signal, values, frame=signal == "eeg")
+
+
+def _room(who: str, what: str, args: Sequence[Any]) -> OscRoom | OscProblem:
+    """`/symphony/<id>/mood f f`, `/consent i i`, `/leave`: validated as the intake does."""
+    expected = {"mood": 2, "consent": 2, "leave": 0}[what]
+    if len(args) != expected:
+        return OscProblem(f"{len(args)} arguments, expected {expected}")
+    try:
+        if what == "mood":
+            return OscRoom(mood(who, args[0], args[1]))
+        if what == "leave":
+            return OscRoom(Leave(check_id(who, "device")))
+        sound, record = consent_flag(args[0], "sound"), consent_flag(args[1], "record")
+        return OscRoom(ConsentChange(check_id(who), sound=sound, record=record))
+    except IntakeError as exc:
+        return OscProblem(str(exc))

@@ -10,8 +10,13 @@ turns each buffer into one stamped `Signal`.
 
 Whatever arrives, the sound goes on: a malformed message (wrong types or
 count, NaN, an unknown path, a datagram that is not OSC at all) is counted
-per path and logged once per path with the port in the text; `problems`
-holds the counts.
+per path and logged once per path, in one line naming the port, the path
+and the client that sent it; `problems` holds the counts.
+
+Moods, consent changes and leaves (`/symphony/<id>/mood|consent|leave`) are
+not signals: they go, validated, onto `room` (a `RoomInbox` the live
+control loop drains at every step, `LiveControl.intake`), so a withdrawal
+sent over OSC acts at the next control step.
 
 Spec keys: kind = "osc", name, host (default 127.0.0.1), port (0 = any free
 port; read it back from `port`), participant (for Muse and OpenBCI paths),
@@ -36,6 +41,7 @@ from symphony.inputs.sources.osc_paths import (
     OscHints,
     OscIgnored,
     OscProblem,
+    OscRoom,
     OscSamples,
     parse_message,
 )
@@ -78,6 +84,7 @@ class OscSource:
         self._last_message: float | None = None
         self._server: Any = None
         self._thread: threading.Thread | None = None
+        self.room: Any = None  # collective.intake.RoomInbox: moods and consent, when live
 
     def open(self) -> None:
         if self._server is not None:
@@ -85,7 +92,7 @@ class OscSource:
         from pythonosc.dispatcher import Dispatcher
 
         dispatcher = Dispatcher()
-        dispatcher.set_default_handler(self._handle)
+        dispatcher.set_default_handler(self._handle, needs_reply_address=True)
         try:
             self._server = _make_server((self.spec.host, self.spec.port), dispatcher, self)
         except OSError as exc:
@@ -131,13 +138,15 @@ class OscSource:
 
     # -- server thread ---------------------------------------------------------
 
-    def _handle(self, address: str, *args: Any) -> None:
+    def _handle(self, client: Any, address: str, *args: Any) -> None:
         meaning = parse_message(address, args, openbci_series=self.spec.openbci_series)
         now = self._clock()
         with self._lock:
             self._last_message = time.monotonic()
             if isinstance(meaning, OscProblem):
-                self.problem(address, meaning.reason)
+                self.problem(address, meaning.reason, client)
+            elif isinstance(meaning, OscRoom):
+                self._to_room(address, meaning, client)
             elif isinstance(meaning, OscHints):
                 who = meaning.participant or self.spec.participant
                 self._hints.setdefault(who, {}).update(meaning.hints)
@@ -157,13 +166,20 @@ class OscSource:
             buffer = self._buffers[key] = SignalBuffer(samples.kind, rate, UNITS[samples.kind])
         return buffer
 
-    def problem(self, path: str, reason: str) -> None:
+    def _to_room(self, address: str, meaning: OscRoom, client: Any) -> None:
+        if self.room is None:
+            self.problem(address, "moods and consent are taken only by a live show", client)
+        elif not self.room.put(meaning.message):
+            self.problem(address, "the room's inbox is full (a flood?): message dropped", client)
+
+    def problem(self, path: str, reason: str, client: Any = None) -> None:
         """Count a malformed message; log it the first time its path misbehaves."""
         if path not in self.problems and len(self.problems) >= _MAX_PATHS:
             path = "other"
         count = self.problems.get(path, 0) + 1
         self.problems[path] = count
-        message = f"OSC port {self.port}: {path}: {reason}"
+        sender = f" from {client[0]}:{client[1]}" if isinstance(client, tuple) else ""
+        message = f"OSC port {self.port}: {path}{sender}: {reason}"
         self._status.error = message
         if count == 1:
             log.warning("%s (further problems on this path are only counted)", message)
@@ -187,7 +203,9 @@ def _counting_server_class() -> type:
             ok = bool(super().verify_request(request, client_address))
             if not ok:
                 with self.owner._lock:
-                    self.owner.problem("<not OSC>", "datagram is not an OSC message or bundle")
+                    self.owner.problem(
+                        "<not OSC>", "datagram is not an OSC message or bundle", client_address
+                    )
             return ok
 
     return CountingServer

@@ -12,6 +12,7 @@ coupling, ramp}]), moves ([{at, join, leave}]: who joins and leaves when,
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -81,7 +82,8 @@ class SimulatedSource:
         spec = self.spec
         script = [StateChange(c.at, c.state, c.ramp) for c in spec.script]
         coupled = [CouplingChange(c.at, c.coupling, c.ramp) for c in spec.coupling_script]
-        total, self._spans = presence_windows(spec.participants, _moves(spec), spec.duration)
+        total, spans = presence_windows(spec.participants, _moves(spec), spec.duration)
+        self._spans = spans if spec.moves else {}  # no script: everyone is there, every loop
         group = simulate_group(
             total,
             spec.duration,
@@ -112,6 +114,9 @@ class SimulatedSource:
         out = []
         for chunk in self._replay.poll():
             spans = self._spans.get(chunk.participant)
+            if spans is not None and self.spec.loop:  # the script repeats with the loop
+                cycle = math.floor(chunk.signal.start / self.spec.duration) * self.spec.duration
+                spans = [(a + cycle, b + cycle) for a, b in spans]
             part = chunk if spans is None else present_chunk(chunk, spans)
             if part is not None:
                 out.append(part)
