@@ -271,14 +271,15 @@ class Room:
     def _synchrony(self, t: float, ids: list[str], gains: Array) -> list[Trigger]:
         """Sample everyone's rates and phases for the synchrony when one is due (2 Hz).
 
-        The heart phase is read `HEART_LAG` ago, from beats at or before then
-        only, which a live show has detected by now as a render has.
+        The heart phase is read `FEATURE_LAG` ago (`delay.py`), from beats at
+        or before then only, which a live show has detected by now as a render has.
         """
+        self.sync.work()
         if not self.sync.due(t):
             return []
         rows = np.empty((len(ids), 4))
         rows[:, :3] = self.store.values[:, _SYNC_COLS]
-        at = t - HEART_LAG
+        at = t - FEATURE_LAG
         rows[:, 3] = [beat_phase_now(at, self.store.beats[p]) for p in ids]
         if self.sync.sample(t, ids, rows, gains > 0.0):
             return [Trigger("", t, 1.0, "convergence")]

@@ -17,7 +17,7 @@ The surrogate p-value breaks the alignment between people while keeping
 each person's own series, and asks how often the shuffled room is at least
 as synchronous as the real one: p = (1 + #{surrogate >= observed}) / (B + 1).
 For rates every person is shifted in time by their own random lag within a
-history longer than the window (`surrogate_null`; circular shifts inside
+history longer than the window (`isc_null`; circular shifts inside
 the window would put a seam in every slow series); for phases every
 person's phases are turned by their own random constant (`rotation_null`).
 
@@ -25,9 +25,6 @@ Windows are rows (people) by columns (samples, oldest first).
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -102,26 +99,34 @@ def isc_of(segments: Array) -> Array:
     return loo_isc(standardise(segments))
 
 
-def surrogate_null(
-    history: Any, width: int, stat: Callable[[Any], Array], offsets: IntArray
-) -> Array:
-    """The statistic of rooms put together from other moments of each person, sorted.
+def segment_table(history: Array, width: int) -> Array:
+    """Every person's every `width`-sample segment of `history` (n, H), standardised.
 
-    `history` (n, H) holds each person's last H samples, oldest first (rates,
-    or phasors); the real room is everyone's last `width` samples. Each
-    surrogate takes person i's `width` samples starting at `offsets[b, i]`
-    (0..H - width): their own rhythm and slowness, unaligned with the others.
-    Unlike a circular shift inside the window there is no seam where a
-    series jumps from its end to its start, which would make the shuffled
-    rooms look less together than they are and the test too eager.
-    Batched so that no gather holds more than about two million elements.
+    (n, H - width + 1, width): computed once per refresh, so that each
+    surrogate is only a gather of rows from it (`isc_null`).
     """
-    n = history.shape[0]
     views = np.lib.stride_tricks.sliding_window_view(history, width, axis=1)
+    return standardise(views)
+
+
+def isc_null(table: Array, offsets: IntArray) -> Array:
+    """Leave-one-out ISC of rooms put together from other moments of each person, sorted.
+
+    `table` is `segment_table` of everyone's history, oldest first; the real
+    room is everyone's last segment. Surrogate b takes person i's segment
+    starting at `offsets[b, i]`: their own rhythm and slowness, unaligned
+    with the others. Unlike a circular shift inside the window there is no
+    seam where a series jumps from its end to its start, which would make
+    the shuffled rooms look less together than they are and the test too
+    eager. Batched so that no gather holds more than about two million
+    elements.
+    """
+    n, _, width = table.shape
     rows = np.arange(n)[None, :]
     per_batch = max(1, _CHUNK // max(1, n * width))
     out = [
-        stat(views[rows, offsets[a : a + per_batch]]) for a in range(0, offsets.shape[0], per_batch)
+        loo_isc(table[rows, offsets[a : a + per_batch]])
+        for a in range(0, offsets.shape[0], per_batch)
     ]
     null: Array = np.sort(np.concatenate(out)) if out else np.zeros(0)
     return null
@@ -141,7 +146,8 @@ def rotation_null(u: ComplexArray, turns: Array) -> Array:
     n = (u != 0).sum(axis=0).astype(np.float64)
     pairs = n * (n - 1.0)
     ok = pairs > 0
-    sums = np.exp(2j * np.pi * turns) @ u  # (B, W)
+    # einsum, not a BLAS matmul: small products, and BLAS threads would fight the audio.
+    sums = np.einsum("bn,nw->bw", np.exp(2j * np.pi * turns), u)
     power = sums.real * sums.real + sums.imag * sums.imag
     per = np.divide(power - n, pairs, out=np.zeros_like(power), where=ok)
     count = max(int(ok.sum()), 1)

@@ -30,8 +30,10 @@ feature stays 1 until the synchrony has been lost for `Convergence.release`.
 Determinism: the sampling clock is the update time on a fixed grid and the
 surrogates come from a generator seeded by the sample count, so a live show
 and its render, which make the same room updates, give the same synchrony
-bit for bit. Between samples the values stand, so the per-update cost is a
-comparison; the work is done at 2 Hz and the surrogates every 2.5 s.
+bit for bit. Between samples the values stand; the statistics are taken at
+2 Hz, and each measure's surrogates are drawn every 2.5 s and computed a
+slice per room update (`Synchrony.work`), so no update carries a whole
+refresh.
 """
 
 from __future__ import annotations
@@ -45,11 +47,12 @@ import numpy as np
 import numpy.typing as npt
 
 from symphony.collective.sync_stats import (
+    isc_null,
     isc_of,
     p_value,
     ppc,
     rotation_null,
-    surrogate_null,
+    segment_table,
     unit_phasors,
 )
 
@@ -67,6 +70,7 @@ REFRESH_EVERY = 5  # samples between new surrogate nulls (2.5 s); >= len(MEASURE
 MIN_PEOPLE = 3
 MIN_KNOWN = 0.8  # share of the window a person must be known in to count
 SIGNIFICANT = 0.05
+PER_UPDATE = 22  # surrogates computed per room update: a refresh takes 10 updates (0.4 s)
 SYNC_SEED = 0x5EED5  # the surrogates' generator: fixed, so renders repeat exactly
 
 
@@ -150,6 +154,22 @@ class Synchrony:
         self.samples = 0
         self._next = 0
         self._nulls: dict[str, Array] = {}
+        self._jobs: dict[str, _Job] = {}
+
+    def work(self) -> None:
+        """One room update's share of the pending surrogates: `PER_UPDATE` of them.
+
+        The room calls this at every update (25 Hz), so a refresh is spread
+        over about ten updates instead of stalling one; a finished null
+        replaces the old one. Tied to updates, not time, so it stays
+        deterministic.
+        """
+        for name, job in self._jobs.items():
+            null = job.step(PER_UPDATE)
+            if null is not None:
+                self._nulls[name] = null
+                del self._jobs[name]
+            return
 
     def due(self, t: float) -> bool:
         """Is a sample due at update time `t` (the first update at or after each grid point)?"""
@@ -202,8 +222,9 @@ class Synchrony:
         """Each measure's value over the people who count, and its p against the null.
 
         Measure j draws its null again at the samples where (samples -
-        HISTORY) % REFRESH_EVERY == j: one measure's surrogates per sample,
-        so no update carries all four.
+        HISTORY) % REFRESH_EVERY == j (computed over the next updates by
+        `work`): one measure's surrogates at a time. Until a measure's first
+        null is ready its p is 1.
         """
         phase = (self.samples - HISTORY) % REFRESH_EVERY
         full = self.samples >= HISTORY
@@ -216,14 +237,16 @@ class Synchrony:
             if n < MIN_PEOPLE:
                 self.values[m.name], self.values[f"{m.name}_p"] = 0.0, 1.0
                 self._nulls.pop(m.name, None)
+                self._jobs.pop(m.name, None)
                 continue
             history, stat = _prepared(m.kind, self.ring[who, m.column][:, order])
             observed = float(stat(history[:, -WIDTH:]))
-            if phase == j or m.name not in self._nulls:
+            if phase == j or (m.name not in self._nulls and m.name not in self._jobs):
                 rng = np.random.default_rng([self.seed, self.samples, j])
-                self._nulls[m.name] = _null(m.kind, history, rng, n)
+                self._jobs[m.name] = _Job.draw(m.kind, history, rng, n)
+            null = self._nulls.get(m.name)
             self.values[m.name] = observed
-            self.values[f"{m.name}_p"] = p_value(self._nulls[m.name], observed)
+            self.values[f"{m.name}_p"] = 1.0 if null is None else p_value(null, observed)
 
 
 def _prepared(kind: str, series: Array) -> tuple[Any, Callable[[Any], Array]]:
@@ -233,9 +256,32 @@ def _prepared(kind: str, series: Array) -> tuple[Any, Callable[[Any], Array]]:
     return unit_phasors(series), ppc
 
 
-def _null(kind: str, history: Any, rng: np.random.Generator, n: int) -> Array:
-    """The surrogate statistics of one measure (`sync_stats.py`), sorted."""
-    if kind == "isc":
-        offsets = rng.integers(0, HISTORY - WIDTH + 1, size=(SURROGATES, n))
-        return surrogate_null(history, WIDTH, isc_of, offsets)
-    return rotation_null(history[:, -WIDTH:], rng.random((SURROGATES, n)))
+@dataclass
+class _Job:
+    """One measure's surrogates being computed, a batch per room update."""
+
+    kind: str
+    history: Any  # rates: every segment standardised (`segment_table`); phases: the window
+    draws: Any  # (SURROGATES, n): time offsets (rates) or turns (phases)
+    done: int = 0
+    parts: list[Array] = field(default_factory=list)
+
+    @staticmethod
+    def draw(kind: str, history: Any, rng: np.random.Generator, n: int) -> _Job:
+        if kind == "isc":
+            offsets = rng.integers(0, HISTORY - WIDTH + 1, (SURROGATES, n))
+            return _Job(kind, segment_table(history, WIDTH), offsets)
+        return _Job(kind, history[:, -WIDTH:], rng.random((SURROGATES, n)))
+
+    def step(self, count: int) -> Array | None:
+        """The next `count` surrogates (`sync_stats.py`); the sorted null once all are done."""
+        part = self.draws[self.done : self.done + count]
+        if self.kind == "isc":
+            self.parts.append(isc_null(self.history, part))
+        else:
+            self.parts.append(rotation_null(self.history, part))
+        self.done += len(part)
+        if self.done < len(self.draws):
+            return None
+        null: Array = np.sort(np.concatenate(self.parts))
+        return null

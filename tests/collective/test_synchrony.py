@@ -40,13 +40,20 @@ SIZES = (3, 5, 8, 12)
 NAMES = [m.name for m in MEASURES]
 
 
-def _fed(seed: int, n: int, coupling: float, samples: int = HISTORY) -> Synchrony:
+def _fed(seed: int, n: int, coupling: float, samples: int = HISTORY + 4) -> Synchrony:
+    """A group's samples through the window, with the room's 12 updates between samples.
+
+    The four measures' first nulls take 10 updates each, one after another,
+    so every p is ready from the fourth sample after the history filled.
+    """
     rows = group_rows(seed, n, samples, coupling)
     sync = Synchrony()
     ids = [f"p{i:02d}" for i in range(n)]
     heard = np.ones(n, dtype=bool)
     for k in range(samples):
         sync.sample(k * SYNC_HOP, ids, rows[k], heard)
+        for _ in range(12):
+            sync.work()
     return sync
 
 
@@ -134,7 +141,11 @@ def test_fewer_than_three_people_report_nothing() -> None:
 def test_nothing_before_the_history_has_filled() -> None:
     sync = _fed(1, 8, 1.0, samples=HISTORY - 1)
     assert sync.values == neutral()
-    sync = _fed(1, 8, 1.0, samples=HISTORY)
+    sync = _fed(1, 8, 1.0, samples=HISTORY)  # values at once, p once the null is computed
+    assert sync.values["breath_sync"] > 0.9 and sync.values["breath_sync_p"] == 1.0
+    sync = _fed(1, 8, 1.0, samples=HISTORY + 1)
+    assert sync.values["heart_rate_isc_p"] < 0.05 and sync.values["breath_sync_p"] == 1.0
+    sync = _fed(1, 8, 1.0, samples=HISTORY + 3)
     assert sync.values["breath_sync"] > 0.9 and sync.values["breath_sync_p"] < 0.05
 
 
