@@ -58,7 +58,9 @@ _PERIODS = 2  # cycle lengths averaged for the rate: the last trough-to-trough a
 _STEADY_CYCLES = 4  # cycle lengths whose spread makes the steadiness ...
 _SPREAD_GOOD, _SPREAD_BAD = 0.08, 0.35  # ... 1 below this relative spread, 0 above that
 _DERIVED_STEADY = (0.5, 0.8)  # steadiness of derived breathing: 0 quality below, full above
-_SETTLED_TURNS = 4  # turning points seen with the depth criterion before quality may rise
+_DEPTHS_NEEDED = 1  # breath depths measured before they judge the turns
+_SETTLED_STEADY = 0.5  # steadiness needed (once) to count the start-up as over
+_SETTLED_TURNS = 2  # turning points seen with the depth criterion before quality may rise
 
 
 @dataclass
@@ -209,7 +211,7 @@ class BreathBank:
         # Fast attack, slow release: 0 at once on bad signal, then back up at the EMA's pace.
         known = table[..., 5] > 0  # the breath size is known: shoulders are no longer breaths
         steady = _steady_weight(table[..., 6], self.derived)
-        quality = np.where(fresh & (ok > 0) & known, q * steady, 0.0)
+        quality = np.where(fresh & (ok > 0) & known, np.minimum(q, steady), 0.0)
         st["n"] = n0 + m
         self.bank.scatter(rows, st)
         values = {"breath_rate": rate, "breath_phase": phase, "breath_amp": depth}
@@ -306,7 +308,7 @@ def _update_depth_rule(state: BreathRow, n: int) -> None:
     """
     turns = list(state.turns)
     depths = sorted(abs(b[2] - a[2]) for a, b in itertools.pairwise(turns[-_DEPTH_BREATHS - 1 :]))
-    if len(depths) < 2 or state.model is None:
+    if len(depths) < _DEPTHS_NEEDED or state.model is None:
         return
     state.depth_h = _DEPTH_SHARE * median_small(depths)
     state.depth_until = n + round(_DEPTH_HOLD * state.model.period * state.fs)
@@ -337,14 +339,19 @@ def _accept_turn(state: BreathRow, kind: int, n: int, value: float, judged: bool
     ][-4:]
     depths = [abs(b[2] - a[2]) for a, b in itertools.pairwise(turns)][-2:]
     state.depth_turns += judged
+    steady = _steadiness(recent)
+    # Latched once the breath size has judged enough turns and the cycles agree.
+    settled = (prev is not None and prev.settled > 0) or (
+        state.depth_turns >= _SETTLED_TURNS and steady >= _SETTLED_STEADY
+    )
     state.model = _Model(
         kind=kind,
         anchor=t,
         period=median_small(periods),
         inhale=min(0.8, max(0.2, median_small(shares))) if shares else _DEFAULT_INHALE,
         depth=sum(depths) / len(depths),
-        settled=float(state.depth_turns >= _SETTLED_TURNS),
-        steady=_steadiness(recent),
+        settled=float(settled),
+        steady=steady,
     )
     return True
 

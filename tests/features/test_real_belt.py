@@ -121,11 +121,14 @@ def test_start_up_is_not_confident_while_shoulders_count_as_breaths(
     over 6-13 s (NeuroKit2: 11-14), counting the shoulders at 7.9 s and 12.2 s.
     """
     for name, c in compared.items():
-        err, q, _ = errors(c)
+        _, q, _ = errors(c)
         t = c.track.times()
-        early = t < START_UP
-        believed = early & (q >= OURS_GOOD)
-        far = believed & ~(err <= 3 * TOLERANCE)
-        assert not far.any(), f"{name}: believed and far off at {t[far][:5]} s"
+        theirs = c.nk_rate[np.minimum(np.round(t * c.fs).astype(np.int64), c.nk_rate.size - 1)]
+        believed = (t < START_UP) & (q >= OURS_GOOD)
+        # Counting shoulders makes the rate too fast (NeuroKit2's own short cycle at
+        # 15-16 s of plux makes it faster than ours: not what this is about).
+        with np.errstate(invalid="ignore"):
+            too_fast = believed & (c.track.values["breath_rate"] - theirs > 3 * TOLERANCE)
+        assert not too_fast.any(), f"{name}: believed and too fast at {t[too_fast][:5]} s"
         first = t[q >= OURS_GOOD][0]
         assert first > 2 * 60.0 / np.nanmedian(c.nk_rate), f"{name}: believed from {first} s"
