@@ -55,6 +55,7 @@ _DEPTH_SHARE = 0.3  # of the recent median breath depth: a smaller turn-back is 
 _DEPTH_BREATHS = 5  # depths (half-cycles) in that median
 _DEPTH_HOLD = 2.0  # cycles without a turn after which the depth criterion lapses
 _PERIODS = 2  # cycle lengths averaged for the rate: the last trough-to-trough and peak-to-peak
+_DERIVED_PERIODS = 4  # ... from the heart, noisier: the median of the last four
 _STEADY_CYCLES = 4  # cycle lengths whose spread makes the steadiness ...
 _SPREAD_GOOD, _SPREAD_BAD = 0.08, 0.35  # ... 1 below this relative spread, 0 above that
 _DERIVED_STEADY = (0.5, 0.8)  # steadiness of derived breathing: 0 quality below, full above
@@ -94,6 +95,7 @@ class BreathRow:
     depth_h: float = 0.0  # the shoulder threshold from the recent breath depths ...
     depth_until: int = -(10**9)  # ... in force up to this sample
     depth_turns: int = 0  # turning points accepted while a depth criterion was in force
+    rate_cycles: int = 2  # cycle lengths whose median is the rate (see `_PERIODS`)
 
 
 class BreathBank:
@@ -144,7 +146,8 @@ class BreathBank:
         )
 
     def _fresh_row(self, start: float) -> BreathRow:
-        return BreathRow(self.fs, start, self.delay_f, self.delay_s)
+        cycles = _DERIVED_PERIODS if self.derived else _PERIODS
+        return BreathRow(self.fs, start, self.delay_f, self.delay_s, rate_cycles=cycles)
 
     def add_row(self) -> int:
         self.rows.append(self._fresh_row(0.0))
@@ -209,7 +212,9 @@ class BreathBank:
         period = np.where(np.isfinite(table[..., 2]), table[..., 2], _MAX_PERIOD)
         fresh = since_turn < np.minimum(1.5 * period, _MAX_PERIOD)
         # Fast attack, slow release: 0 at once on bad signal, then back up at the EMA's pace.
-        known = table[..., 5] > 0  # the breath size is known: shoulders are no longer breaths
+        # The breath size is known: shoulders are no longer breaths. (Derived breathing
+        # has no shoulders; its steadiness alone gates it.)
+        known = (table[..., 5] > 0) | self.derived
         steady = _steady_weight(table[..., 6], self.derived)
         quality = np.where(fresh & (ok > 0) & known, np.minimum(q, steady), 0.0)
         st["n"] = n0 + m
@@ -329,7 +334,7 @@ def _accept_turn(state: BreathRow, kind: int, n: int, value: float, judged: bool
     turns = list(state.turns)
     periods = [b[1] - a[1] for a, b in zip(turns[:-2], turns[2:], strict=True)]
     recent = [p for p in periods if p < _MAX_PERIOD][-_STEADY_CYCLES:]
-    periods = recent[-_PERIODS:]
+    periods = recent[-state.rate_cycles :]
     if not periods:
         return False
     shares = [
