@@ -16,8 +16,9 @@ with no lag fitted. Frames count where NeuroKit2's rate is a measurement
 nearest cycle's rate) and symphony's quality is >= 0.5, from the very start:
 the belt's quality stays low until the breath size is known (issue 12).
 
-Measured (NeuroKit2 0.2.13): `plux` median |difference| 0.92 breaths/min over
-158 frames (from 10.5 s), `nova` 1.11 over 23 frames, both together 0.94.
+Measured (NeuroKit2 0.2.13): `plux` median |difference| 0.88 breaths/min over
+142 frames (believed from 15.0 s), `nova` 1.11 over 23 frames (from 10.25 s),
+both together 0.90. (Before issue 12: `plux` 1.11 from 8.5 s, `nova` 1.63.)
 The large differences are where NeuroKit2's rate is interpolated across the
 whole cycle in progress (it sees the cycle coming): at 33-42 s of `plux` the
 breaths lengthen from ~3.8 s to ~5 s and NeuroKit2 says 12-13/min while the
