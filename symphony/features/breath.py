@@ -51,6 +51,17 @@ _FLAT_RUN = 1.0  # s of identical samples = flat line
 _SETTLE = 2.0  # s after bad samples before the breath is trusted again
 _DEFAULT_INHALE = 0.4  # inhale share of a cycle until we have measured it
 _HOLD = 1e-3  # how far short of a landmark a late phase is held
+_DEPTH_SHARE = 0.3  # of the recent median breath depth: a smaller turn-back is a shoulder
+_DEPTH_BREATHS = 5  # depths (half-cycles) in that median
+_DEPTH_HOLD = 2.0  # cycles without a turn after which the depth criterion lapses
+_PERIODS = 2  # cycle lengths averaged for the rate: the last trough-to-trough and peak-to-peak
+_DERIVED_PERIODS = 4  # ... from the heart, noisier: the median of the last four
+_STEADY_CYCLES = 4  # cycle lengths whose spread makes the steadiness ...
+_SPREAD_GOOD, _SPREAD_BAD = 0.08, 0.35  # ... 1 below this relative spread, 0 above that
+_DERIVED_STEADY = (0.5, 0.8)  # steadiness of derived breathing: 0 quality below, full above
+_DEPTHS_NEEDED = 1  # breath depths measured before they judge the turns
+_SETTLED_STEADY = 0.5  # steadiness needed (once) to count the start-up as over
+_SETTLED_TURNS = 2  # turning points seen with the depth criterion before quality may rise
 
 
 @dataclass
@@ -62,6 +73,8 @@ class _Model:
     period: float  # expected cycle length (s)
     inhale: float  # expected inhale share of the cycle
     depth: float  # peak-to-trough amplitude of the last breaths
+    settled: float = 0.0  # 1 once enough turns were judged against the breath depth
+    steady: float = 0.0  # 0..1 from the spread of the recent cycle lengths
 
 
 @dataclass
@@ -79,15 +92,27 @@ class BreathRow:
     turns: deque[tuple[int, float, float]] = field(default_factory=lambda: deque(maxlen=9))
     model: _Model | None = None
     last_turn_n: int = -(10**9)
+    depth_h: float = 0.0  # the shoulder threshold from the recent breath depths ...
+    depth_until: int = -(10**9)  # ... in force up to this sample
+    depth_turns: int = 0  # turning points accepted while a depth criterion was in force
+    rate_cycles: int = 2  # cycle lengths whose median is the rate (see `_PERIODS`)
 
 
 class BreathBank:
     """Breath rate, phase and depth for many respiration streams of one rate, as rows."""
 
-    names: tuple[str, ...] = ("breath_rate", "breath_phase", "breath_amp", "q_resp")
+    names: tuple[str, ...] = ("breath_rate", "breath_phase", "breath_amp", "q_resp", "q_amp")
 
-    def __init__(self, fs: float) -> None:
+    def __init__(self, fs: float, derived: bool = False) -> None:
+        """`derived`: breathing derived from the heart (derived.py), not a belt.
+
+        Steadiness (`_steadiness`) weighs the quality differently: a belt's
+        irregular breath is still breathing (believed, quality >= 0.5, but not
+        >= 0.8); from the heart, scattered cycles mean that there may be no
+        breathing in the signal at all, so quality needs steady cycles.
+        """
         self.fs = fs = float(fs)
+        self.derived = derived
         hp = butter(1, _HIGHPASS, btype="highpass", fs=fs, output="sos")
         lp = butter(2, _LOWPASS, btype="lowpass", fs=fs, output="sos")
         self.sos = np.ascontiguousarray(np.vstack([hp, lp]), dtype=np.float64)
@@ -121,7 +146,8 @@ class BreathBank:
         )
 
     def _fresh_row(self, start: float) -> BreathRow:
-        return BreathRow(self.fs, start, self.delay_f, self.delay_s)
+        cycles = _DERIVED_PERIODS if self.derived else _PERIODS
+        return BreathRow(self.fs, start, self.delay_f, self.delay_s, rate_cycles=cycles)
 
     def add_row(self) -> int:
         self.rows.append(self._fresh_row(0.0))
@@ -183,14 +209,21 @@ class BreathBank:
         q, st["q"] = ema(ok, self.a_q, st["q"])
         q = q / ema_debias_rows(n0, m, self.a_q)
         since_turn = (idx - turn_n) / fs
-        period = np.where(np.isfinite(rate), 60.0 / np.where(rate > 0, rate, 1.0), _MAX_PERIOD)
+        period = np.where(np.isfinite(table[..., 2]), table[..., 2], _MAX_PERIOD)
         fresh = since_turn < np.minimum(1.5 * period, _MAX_PERIOD)
         # Fast attack, slow release: 0 at once on bad signal, then back up at the EMA's pace.
-        quality = np.where(fresh & (ok > 0), q, 0.0)
+        # The breath size is known: shoulders are no longer breaths. (Derived breathing
+        # has no shoulders; its steadiness alone gates it.)
+        known = (table[..., 5] > 0) | self.derived
+        steady = _steady_weight(table[..., 6], self.derived)
+        quality = np.where(fresh & (ok > 0) & known, np.minimum(q, steady), 0.0)
         st["n"] = n0 + m
         self.bank.scatter(rows, st)
         values = {"breath_rate": rate, "breath_phase": phase, "breath_amp": depth}
-        return {**values, "q_resp": quality}, []
+        # The breath size alone (for breath_depth and its baseline) needs no settled
+        # turn rule nor steady cycles: only a clean signal and a measured breath.
+        q_amp = np.where(fresh & (ok > 0) & np.isfinite(depth), q, 0.0)
+        return {**values, "q_resp": quality, "q_amp": q_amp}, []
 
 
 def _ba(sos: Array) -> tuple[Array, Array]:
@@ -200,11 +233,13 @@ def _ba(sos: Array) -> tuple[Array, Array]:
     return b, a
 
 
-_NO_MODEL = (0.0, np.nan, np.nan, np.nan, np.nan)
+_NO_MODEL = (0.0, np.nan, np.nan, np.nan, np.nan, 0.0, 0.0)
 
 
-def _row_of(m: _Model | None) -> tuple[float, float, float, float, float]:
-    return (m.kind, m.anchor, m.period, m.inhale, m.depth) if m else _NO_MODEL
+def _row_of(m: _Model | None) -> tuple[float, ...]:
+    if m is None:
+        return _NO_MODEL
+    return (m.kind, m.anchor, m.period, m.inhale, m.depth, m.settled, m.steady)
 
 
 def _quiet_rows(seqs: list[BreathRow], y: Array, hyst: Array, n0: IntArray) -> BoolArray:
@@ -239,7 +274,8 @@ def _turning_points(
     snaps: list[tuple[int, _Model]] = []
     n0 = state.n
     rising, ext_v, ext_n = state.rising, state.ext_value, state.ext_n
-    for i, (v, h, good) in enumerate(zip(y.tolist(), hyst.tolist(), ok.tolist(), strict=True)):
+    for i, (v, h0, good) in enumerate(zip(y.tolist(), hyst.tolist(), ok.tolist(), strict=True)):
+        h = max(h0, state.depth_h) if n0 + i <= state.depth_until else h0
         if rising:
             if v > ext_v:
                 ext_v, ext_n = v, n0 + i
@@ -253,17 +289,37 @@ def _turning_points(
             if v <= ext_v + h:
                 continue
         # The signal has turned back far enough: ext_n was a peak (rising) or a trough.
-        if good and _accept_turn(state, 1 if rising else 0, ext_n, ext_v):
+        judged = n0 + i <= state.depth_until
+        if good and _accept_turn(state, 1 if rising else 0, ext_n, ext_v, judged):
             assert state.model is not None
             snaps.append((n0 + i, state.model))
             state.last_turn_n = n0 + i
+            _update_depth_rule(state, n0 + i)
         rising = not rising
         ext_v, ext_n = v, n0 + i
     state.rising, state.ext_value, state.ext_n = rising, ext_v, ext_n
     return snaps
 
 
-def _accept_turn(state: BreathRow, kind: int, n: int, value: float) -> bool:
+def _update_depth_rule(state: BreathRow, n: int) -> None:
+    """The shoulder threshold after a turn: a share of the median of the recent depths.
+
+    The amplitude reference (RMS of the band-passed belt) lets a shoulder of
+    a fifth of a breath count as a turn, and while it is still being learnt
+    even less; NeuroKit2 (after Khodadad et al. 2018) drops extrema whose
+    swing is under 0.3 of the median swing. This is the causal form: it
+    applies until `_DEPTH_HOLD` expected cycles pass without a turn (then
+    breathing may have become shallow, and the RMS reference takes over).
+    """
+    turns = list(state.turns)
+    depths = sorted(abs(b[2] - a[2]) for a, b in itertools.pairwise(turns[-_DEPTH_BREATHS - 1 :]))
+    if len(depths) < _DEPTHS_NEEDED or state.model is None:
+        return
+    state.depth_h = _DEPTH_SHARE * median_small(depths)
+    state.depth_until = n + round(_DEPTH_HOLD * state.model.period * state.fs)
+
+
+def _accept_turn(state: BreathRow, kind: int, n: int, value: float, judged: bool) -> bool:
     """Record a turning point; update the model once a full cycle has been seen."""
     fs = state.fs
     prev = state.model
@@ -277,7 +333,8 @@ def _accept_turn(state: BreathRow, kind: int, n: int, value: float) -> bool:
     state.turns.append((kind, t, value))
     turns = list(state.turns)
     periods = [b[1] - a[1] for a, b in zip(turns[:-2], turns[2:], strict=True)]
-    periods = [p for p in periods if p < _MAX_PERIOD][-4:]
+    recent = [p for p in periods if p < _MAX_PERIOD][-_STEADY_CYCLES:]
+    periods = recent[-state.rate_cycles :]
     if not periods:
         return False
     shares = [
@@ -286,14 +343,50 @@ def _accept_turn(state: BreathRow, kind: int, n: int, value: float) -> bool:
         if tr[0] == 0 and nx[1] > tr[1]
     ][-4:]
     depths = [abs(b[2] - a[2]) for a, b in itertools.pairwise(turns)][-2:]
+    state.depth_turns += judged
+    steady = _steadiness(recent)
+    # Latched once the breath size has judged enough turns and the cycles agree.
+    settled = (prev is not None and prev.settled > 0) or (
+        state.depth_turns >= _SETTLED_TURNS and steady >= _SETTLED_STEADY
+    )
     state.model = _Model(
         kind=kind,
         anchor=t,
         period=median_small(periods),
         inhale=min(0.8, max(0.2, median_small(shares))) if shares else _DEFAULT_INHALE,
         depth=sum(depths) / len(depths),
+        settled=float(settled),
+        steady=steady,
     )
     return True
+
+
+def _steadiness(periods: list[float]) -> float:
+    """0..1: how alike the recent cycle lengths are (1: within ~8 %, 0: beyond ~35 %).
+
+    The rate is right within a breath per minute only when the cycles it is
+    made of agree: irregular breathing (talk, sighs) and the random turns of
+    a signal with no breathing in it (a pulse without respiratory
+    modulation) both give scattered cycle lengths.
+    """
+    if len(periods) < 2:
+        return 0.0
+    mean = sum(periods) / len(periods)
+    spread = (sum((p - mean) ** 2 for p in periods) / (len(periods) - 1)) ** 0.5 / mean
+    return min(1.0, max(0.0, (_SPREAD_BAD - spread) / (_SPREAD_BAD - _SPREAD_GOOD)))
+
+
+def _steady_weight(steady: Array, derived: bool) -> Array:
+    """The quality factor of a steadiness (see `BreathBank`): belt 0.5-1, derived 0-1.
+
+    Derived: measured on simulated pulses and ECGs with breathing, the
+    steadiness has its 10th percentile at 0.75-1.0; on a pulse with none,
+    its 90th percentile at 0.2-0.5. Hence 0 below 0.5 and 1 from 0.8.
+    """
+    if derived:
+        out: Array = np.clip((steady - _DERIVED_STEADY[0]) / np.ptp(_DERIVED_STEADY), 0.0, 1.0)
+        return out
+    return 0.5 + 0.5 * steady
 
 
 def _phase_delay(state: BreathRow, freq: float) -> float:
@@ -310,7 +403,7 @@ def _phase_delay(state: BreathRow, freq: float) -> float:
 
 def _evaluate(table: Array, t: Array) -> tuple[Array, Array, Array]:
     """Rate, phase and depth at times `t` from each sample's model row (kind, anchor, ...)."""
-    kind, anchor, period, inhale, depth = np.moveaxis(table, -1, 0)
+    kind, anchor, period, inhale, depth = np.moveaxis(table[..., :5], -1, 0)
     elapsed = (t - anchor) / period
     on_inhale = np.minimum(elapsed, inhale - _HOLD)
     on_exhale = np.minimum(inhale + elapsed, 1.0 - _HOLD)

@@ -29,8 +29,8 @@ MULTICHANNEL = {"eeg"}  # (channels, samples); other kinds are one channel
 OUTPUT_NAMES: dict[str, tuple[str, ...]] = {
     "heart": ("hr", "rmssd", "q_heart"),
     "pheart": ("p_hr", "p_rmssd", "q_pheart"),  # the pulse, when an ECG gives the heart
-    "resp": ("breath_rate", "breath_phase", "breath_amp", "q_resp"),
-    "dresp": ("d_breath_rate", "d_breath_phase", "d_breath_amp", "q_dresp"),
+    "resp": ("breath_rate", "breath_phase", "breath_amp", "q_resp", "q_amp"),
+    "dresp": ("d_breath_rate", "d_breath_phase", "d_breath_amp", "q_dresp", "q_damp"),
     "eeg": ("eeg_ratio", "q_eeg"),
     "eda": ("eda_level", "eda_activity", "q_eda"),
 }

@@ -267,13 +267,13 @@ def _segments(
     offset, rec_k = float(st["offset"][i]), float(st["rec_k"][i])
     prev_out = np.nan
     was_good = last_k == k0 - 1
-    if k0 > 0 and last_k >= 0:  # the output just before these frames
+    if k0 > 0 and last_k >= 0:  # the output just before these frames (frame k0 - 1)
         if was_good:
             prev_out = held
         elif step is not None:
-            prev_out = held + rate * (k0 - last_k)
+            prev_out = float(np.mod(held + rate * (float(k0 - 1) - last_k), 1.0))
         else:
-            prev_out = goal + (held - goal) * decay ** (k0 - last_k)
+            prev_out = goal + (held - goal) * decay ** (k0 - 1 - last_k)
     for a, b in itertools.pairwise(bounds):
         k = np.arange(k0 + a, k0 + b, dtype=np.float64)
         if good[a]:

@@ -108,8 +108,8 @@ _BASE_INPUTS = (
     ("hr", "heart"),
     ("rmssd", "heart"),
     ("breath_rate", "breath"),
-    ("log_amp", "resp"),
-    ("d_log_amp", "dresp"),
+    ("log_amp", "amp"),
+    ("d_log_amp", "damp"),
     ("log_level", "eda"),
     ("activity", "eda"),
     ("eeg_ratio", "eeg"),
@@ -186,7 +186,7 @@ class GroupFeatures:
         self._cap = 0  # participants the per-participant arrays have room for
         self._dirty: dict[int, Lane] = {}  # lanes with queued samples, by id
         self._order: list[_Member] = []
-        self._banks: dict[tuple[str, float, int], Bank] = {}
+        self._banks: dict[tuple[str, float, int, bool], Bank] = {}
         self._riiv: dict[float, RiivBank] = {}
         self._ring: dict[str, Array] = {}
         self._ring_k: dict[str, IntArray] = {}
@@ -286,7 +286,7 @@ class GroupFeatures:
 
     def _attach(self, lane: Lane) -> None:
         """Give a lane its row in the bank of its kind, rate and channel count."""
-        key = (lane.kind, lane.fs, lane.channels)
+        key = (lane.kind, lane.fs, lane.channels, lane.output == "dresp")
         bank = self._banks.get(key)
         if bank is None:
             bank = self._banks[key] = _new_bank(*key)
@@ -525,9 +525,11 @@ class GroupFeatures:
 
         belt = np.array([["resp" in m.lanes] for m in members])
         good = {
-            kind: get(f"q_{kind}") >= _GOOD for kind in ("heart", "resp", "dresp", "eeg", "eda")
+            kind: get(f"q_{kind}") >= _GOOD
+            for kind in ("heart", "resp", "dresp", "amp", "damp", "eeg", "eda")
         }
         good["resp"] &= belt
+        good["amp"] &= belt
         # Breathing: from the belt while it is good, from the pulse while only that is,
         # gliding between them (a belt that slips mid-show, and comes back).
         w0 = self._belt_weight[rows]
@@ -599,7 +601,9 @@ class GroupFeatures:
             logistic(_DEPTH_GAIN * (log_amp - base["log_amp"])),
             logistic(_DEPTH_GAIN * (d_log_amp - base["d_log_amp"])),
         )
-        out["breath_depth"] = glide("breath_depth", depth, good["breath"], half)
+        # Depth needs only a measured breath size (the rate also a settled turn rule).
+        depth_ok = np.where(w >= 0.5, good["amp"], good["damp"]) | good["breath"]
+        out["breath_depth"] = glide("breath_depth", depth, depth_ok, half)
 
         hr_z = (x["hr"] - base["hr"]) / np.fmax(spread["hr"], _HR_FLOOR)
         level_z = (log_level - base["log_level"]) / np.fmax(spread["log_level"], _EDA_LEVEL_FLOOR)
@@ -644,13 +648,13 @@ _EMPTY = np.zeros(0)
 _NO_LIMIT = 2**62
 
 
-def _new_bank(kind: str, fs: float, channels: int) -> Bank:
+def _new_bank(kind: str, fs: float, channels: int, derived: bool) -> Bank:
     if kind == "ppg":
         return HeartBank(fs, PPG)
     if kind == "ecg":
         return HeartBank(fs, ECG)
-    if kind == "resp":
-        return BreathBank(fs)
+    if kind == "resp":  # breathing derived from the heart must earn its confidence
+        return BreathBank(fs, derived=derived)
     if kind == "eeg":
         return EegBank(fs, channels)
     return EdaBank(fs)
