@@ -148,6 +148,12 @@ class EngineProcess:
         if self.writer is not None:
             self.writer.start()
 
+    def preset(self, target: int, value: float) -> None:
+        """Before `start`: the engine's first block plays `target` at `value`, not at
+        the performance's initial value (the player's fade-in starts the master low)."""
+        self.state[target] = float(value)
+        self._restore = True
+
     def restart(self) -> None:
         """Start a new engine process (the old one is dead) from the last values sent.
 

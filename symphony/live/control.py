@@ -111,6 +111,10 @@ class LiveControl:
         self._explained = -1.0
         # Around each step: live.priority.GiveWay when the live command runs us.
         self.courtesy: AbstractContextManager[Any] = contextlib.nullcontext()
+        # The master gain's ceiling (dB) over everything else: `symphony play`'s
+        # fades, quiet hours and house limit. inf: none.
+        self.master_cap = math.inf
+        self._master_row = self.row_of.get(self.performer.master)
 
     # --- commands, moods and consent ---------------------------------------------------------
 
@@ -224,6 +228,9 @@ class LiveControl:
         public = self.public.step(times, self._public_values, self._presence)[:, 0]
         self.performer.apply_to(values)
         self.performer.apply_to(public, keep_body=False)
+        row = self._master_row
+        if row is not None and self.master_cap < values[row]:
+            values[row] = public[row] = self.master_cap
         self._send_values(values, public, now)
         self._fire(fired)
         publish(self, now, values)

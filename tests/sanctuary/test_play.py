@@ -1,0 +1,134 @@
+"""`symphony play` on a real JACK dummy server: start, fade, watchdog, reload, stop.
+
+Real parts: the whole command in a subprocess (engine, control and MIDI
+processes) on a jackd dummy server under a private name; a JACK client
+(`LevelMeter`) that follows `symphony:out_1` across server restarts and
+records when there was sound; a real unix datagram socket as systemd's
+$NOTIFY_SOCKET; the player's JSON log file. Waits have generous deadlines
+that only turn a hang into a failure; the bounds asserted are the issue's
+(first sound within 2 s of the process start, SIGTERM ends it within 3 s,
+sound back within 5 s of the server's return).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+
+from symphony.collective.names import COLLECTIVE_FEATURES
+from tests.engine.test_recovery import pitch
+from tests.jack_server import LevelMeter, RestartableJack
+from tests.sanctuary.player import NotifySocket, Play, sanctuary_copy
+
+WATCHDOG_USEC = "400000"  # the player feeds every 0.2 s while blocks advance
+
+
+def peak(meter: LevelMeter, start: float, end: float) -> float:
+    block = meter.audio_between(start, end)
+    return float(np.max(np.abs(block))) if block.size else 0.0
+
+
+def test_play_starts_fades_in_feeds_the_watchdog_and_ends_on_sigterm(tmp_path: Path) -> None:
+    jack = RestartableJack()
+    notify = NotifySocket(tmp_path)
+    meter: LevelMeter | None = None
+    play: Play | None = None
+    try:
+        jack.start()
+        meter = LevelMeter(jack.name)
+        time.sleep(0.5)  # the meter's client is up before the player starts
+        play = Play(
+            sanctuary_copy(tmp_path),
+            tmp_path / "play.log",
+            "--day-start",
+            "12:00",
+            "--participants",
+            "2",
+            env={"NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": WATCHDOG_USEC},
+        )
+        first = play.wait_for(lambda: meter.first_sound_after(play.started) is not None, "sound")
+        first = meter.first_sound_after(play.started) or first
+        play.wait_for(lambda: time.monotonic() > first + 7.0, "the fade-in to end")
+        early, late = peak(meter, first, first + 0.3), peak(meter, first + 6.0, first + 7.0)
+        day = pitch(meter.audio_between(first + 6.0, first + 7.0))
+        ready = notify.times("READY=1")
+        fed = notify.times("WATCHDOG=1")
+
+        killed = jack.kill()  # the audio stops advancing: the watchdog must starve
+        lost = killed + 3.0
+        play.wait_for(lambda: time.monotonic() > lost, "three seconds without a server")
+        starved = notify.times("WATCHDOG=1", after=killed + 1.1, before=lost)
+        up = jack.start()
+        back = play.wait_for(lambda: meter.first_sound_after(up) is not None, "sound back")
+        back = meter.first_sound_after(up) or back
+        play.wait_for(lambda: bool(notify.times("WATCHDOG=1", after=back + 0.5)), "watchdog fed")
+
+        code, took = play.terminate()
+        log = (tmp_path / "play.log").read_text()
+    finally:
+        if meter is not None:
+            meter.close()
+        if play is not None:
+            play.kill()
+        notify.close()
+        jack.close()
+    assert first - play.started < 2.0, f"first sound {first - play.started:.2f} s after start"
+    assert early < late / 4.0, (early, late)  # it fades in (over >= 2 s: the rise limit)
+    assert abs(day - 440.0) < 3.0, day  # 12:00 is the day part
+    assert ready and len(fed) >= 5 and ready[0] <= fed[0]
+    assert starved == [], "the watchdog was fed while no audio blocks were made"
+    assert back - up < 5.0, f"sound back {back - up:.2f} s after the server"
+    assert code == 0 and took < 3.0, (code, took, play.lines[-10:])
+    events = [json.loads(line) for line in log.splitlines()]
+    names = [e["event"] for e in events]
+    assert names[0] == "start" and names[-1] == "stopped" and "scene" in names
+    for e in events:  # never a feature of anyone's body
+        assert not set(e) & set(COLLECTIVE_FEATURES), e
+
+
+def test_sighup_reloads_a_good_file_and_keeps_the_show_on_a_bad_one(tmp_path: Path) -> None:
+    jack = RestartableJack()
+    meter: LevelMeter | None = None
+    play: Play | None = None
+    path = sanctuary_copy(tmp_path)
+    good = path.read_text()
+    try:
+        jack.start()
+        meter = LevelMeter(jack.name)
+        play = Play(path, tmp_path / "play.log", "--day-start", "12:00")
+        play.wait_for(lambda: bool(play.events("scene")), "the first scene")
+        play.wait_for(lambda: meter.first_sound_after(play.started) is not None, "sound")
+        engine = play.child("symphony-engine")
+
+        path.write_text(good.replace("[programme]\nfade = 2", "[programme]\nfadee = 2"))
+        play.signal(signal.SIGHUP)
+        play.wait_for(lambda: bool(play.events("reload_failed")), "the refusal")
+        [refused] = play.events("reload_failed")
+        time.sleep(1.0)
+        still = meter.sound_between(time.monotonic() - 0.5, time.monotonic())
+        same_engine = play.child("symphony-engine") == engine
+
+        path.write_text(good.replace('"tone.freq" = 440', '"tone.freq" = 660'))
+        sent = play.signal(signal.SIGHUP)
+        play.wait_for(lambda: bool(play.events("reloaded")), "the reload")
+        play.wait_for(lambda: time.monotonic() > sent + 8.0, "the new show to fade in")
+        now = time.monotonic()
+        after = pitch(meter.audio_between(now - 1.0, now))
+        new_engine = play.child("symphony-engine")
+        code, _ = play.terminate()
+    finally:
+        if meter is not None:
+            meter.close()
+        if play is not None:
+            play.kill()
+        jack.close()
+    line = refused["msg"]
+    assert f"{path}:" in line and "key 'programme.fadee'" in line, line
+    assert still and same_engine, "the old show played on"
+    assert abs(after - 660.0) < 3.0, after
+    assert new_engine not in (None, engine)
+    assert code == 0
