@@ -290,3 +290,19 @@ class Mailbox:
             raise queue.Empty
         self._seen = sequence
         return pickle.loads(payload)
+
+
+STOP_SECONDS = 3.0  # SIGTERM (or Ctrl-C) to a show's exit, at most
+CHILDREN_SECONDS = 1.2  # for a show's children to end before they are killed
+
+
+def kill_children() -> None:
+    """Anything else this process started with multiprocessing: killed by PID, now."""
+    import contextlib
+    import multiprocessing
+    import signal
+
+    for child in multiprocessing.active_children():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child.pid or 0, signal.SIGKILL)
+        child.join(0.5)

@@ -32,10 +32,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from symphony.child import CHILDREN_SECONDS, STOP_SECONDS, kill_children
 from symphony.engine.realtime import RealtimeOptions
 from symphony.errors import SymphonyError
-from symphony.live.priority import shield_threads
-from symphony.live.show_parts import CHILDREN_SECONDS, STOP_SECONDS, kill_children
 from symphony.performance.loader import load_performance
 from symphony.sanctuary.logs import event, setup_logs
 from symphony.sanctuary.notify import Notifier, Watchdog
@@ -169,6 +168,8 @@ def run_play(args: argparse.Namespace) -> int:
     player = Player(args, logger)
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, player.on_signal)
+    from symphony.live.priority import shield_threads
+
     shield_threads()
     try:
         player.start()

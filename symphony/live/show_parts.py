@@ -10,11 +10,8 @@ the bounded stop live here once.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import multiprocessing as mp
-import os
-import signal
 import sys
 import threading
 import time
@@ -22,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from symphony.child import CHILDREN_SECONDS, STOP_SECONDS, kill_children
 from symphony.engine.realtime import EngineProcess
 from symphony.errors import SymphonyError
 from symphony.live.control import LiveControl
@@ -31,8 +29,7 @@ from symphony.live.show_state import ShowBoard, board_size
 from symphony.live.supervisor import Supervisor
 from symphony.performance.loader import Performance
 
-STOP_SECONDS = 3.0  # SIGTERM (or Ctrl-C) to exit, at most
-CHILDREN_SECONDS = 1.2  # for the engine and MIDI processes to end before they are killed
+__all__ = ["CHILDREN_SECONDS", "STOP_SECONDS", "kill_children", "start_midi", "stop_show"]
 SUPERVISE_SECONDS = 0.1  # how often the control loop looks at its children
 
 
@@ -129,11 +126,3 @@ def stop_show(
 
         stop_console(console)
     closing.join(max(0.0, until + 0.5 - time.monotonic()))
-
-
-def kill_children() -> None:
-    """Anything else this process started: killed by PID, now."""
-    for child in mp.active_children():
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(child.pid or 0, signal.SIGKILL)
-        child.join(0.5)

@@ -22,15 +22,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-from symphony.collective.names import COLLECTIVE_FEATURES
-
 LOGGER = "symphony.play"
 MAX_BYTES = 5 * 1024 * 1024
 BACKUPS = 5
 # Fields an event may never carry: what a person's body or identity says.
-PRIVATE_KEYS = frozenset(
-    {*COLLECTIVE_FEATURES, "participant", "participants_names", "device", "signal", "features"}
-)
+PRIVATE_KEYS = frozenset({"participant", "device", "signal", "features", "raw"})
+
+
+def private_keys() -> frozenset[str]:
+    """PRIVATE_KEYS and every collective feature's name (imported late: the features
+    package is slow to import, and the player logs before it needs it)."""
+    from symphony.collective.names import COLLECTIVE_FEATURES
+
+    return PRIVATE_KEYS | frozenset(COLLECTIVE_FEATURES)
 
 
 class JsonLines(logging.Formatter):
@@ -88,7 +92,7 @@ def event(
     logger: logging.Logger, name: str, msg: str, level: int = logging.INFO, **fields: Any
 ) -> None:
     """Log one event with its fields (refusing any private one, see module docstring)."""
-    private = PRIVATE_KEYS.intersection(fields)
+    private = private_keys().intersection(fields) if fields else frozenset()
     if private:
         raise ValueError(f"a log event may not carry {sorted(private)}")
     logger.log(level, msg, extra={"event": name, "fields": fields})

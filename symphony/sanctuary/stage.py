@@ -28,19 +28,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from symphony.engine.levels import POWER, power_lufs
 from symphony.engine.realtime import EngineProcess, RealtimeOptions
-from symphony.live.control import LiveControl
-from symphony.live.midi_process import MidiProcess
-from symphony.live.show_parts import start_midi, stop_show, supervision
 from symphony.live.supervisor import Supervisor
 from symphony.mapping.layout import MASTER_GAIN
 from symphony.performance.loader import Performance
-from symphony.performance.sources import live_sources
 from symphony.sanctuary.hearing import LaeqGuard
 from symphony.sanctuary.programme import DayClock, ProgrammeRunner, looped_cues
+
+if TYPE_CHECKING:
+    from symphony.live.midi_process import MidiProcess
 
 START_DB = -30.0  # where every start's fade-in begins (audible, far below the show)
 FADE_IN_SECONDS = 3.0  # at least; the engine's rise limit may make it longer
@@ -105,6 +104,12 @@ class Stage:
         played = _play_performance(performance)
         master = played_master(played)
         self.engine.preset(master, START_DB)
+        self.engine.spawn()
+        # The control side's imports (features, scipy) while the engine boots.
+        from symphony.live.control import LiveControl
+        from symphony.live.show_parts import start_midi, supervision
+        from symphony.performance.sources import live_sources
+
         self.engine.start()
         self.started = time.monotonic()
         self.fader = Fader(0.0)
@@ -227,6 +232,8 @@ class Stage:
 
     def stop(self, seconds: float) -> None:
         """Stop every process of this stage within `seconds`."""
+        from symphony.live.show_parts import stop_show
+
         stop_show(self.engine, self.midi, None, self._close_sources, None, seconds)
 
     def health(self) -> dict[str, Any]:
