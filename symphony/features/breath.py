@@ -20,7 +20,6 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.signal import butter, freqz, sosfilt_zi
 
 from symphony.features.stream import (
     ABSURD,
@@ -87,6 +86,8 @@ class BreathBank:
     names: tuple[str, ...] = ("breath_rate", "breath_phase", "breath_amp", "q_resp")
 
     def __init__(self, fs: float) -> None:
+        from scipy.signal import butter, freqz, sosfilt_zi
+
         self.fs = fs = float(fs)
         hp = butter(1, _HIGHPASS, btype="highpass", fs=fs, output="sos")
         lp = butter(2, _LOWPASS, btype="lowpass", fs=fs, output="sos")
