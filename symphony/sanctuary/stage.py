@@ -51,10 +51,12 @@ REHEARSAL_SECONDS = 3600.0  # simulated people (--participants) stay this long
 class Fader:
     """The player's own envelope over the master, in dB (pure, from a clock)."""
 
-    began: float
+    began: float | None = None  # the first frame the control process sent (set then)
     out_from: tuple[float, float] | None = None  # (when, level) the fade-out began
 
     def level(self, now: float) -> float:
+        if self.began is None:
+            self.began = now
         if self.out_from is not None:
             at, level = self.out_from
             done = min(1.0, (now - at) / FADE_OUT_SECONDS)
@@ -112,7 +114,7 @@ class Stage:
 
         self.engine.start()
         self.started = time.monotonic()
-        self.fader = Fader(0.0)
+        self.fader = Fader()
         sources, problems = live_sources(
             performance, options.participants, seed, self.clock, REHEARSAL_SECONDS
         )
@@ -130,23 +132,15 @@ class Stage:
         )
         self.control.master_cap = START_DB
         self.midi: MidiProcess | None = None
-        try:
-            self.midi = start_midi(
-                options.controller,
-                performance,
-                self.engine,
-                self.control,
-                options.midi_api,
-                lambda text: say("midi", text),
-            )
-        except Exception:
-            self._close_sources()
-            self.engine.stop()
-            raise
+        self._midi_ready: list[MidiProcess] = []
+        self._stopped = False
         self.supervisor = Supervisor()
         self.supervisor.watch(self.engine, on_ready=self.control.resync)
-        if self.midi is not None:
-            self.supervisor.watch(self.midi)
+        # The MIDI process boots in the background: the show does not wait for it.
+        self._midi_thread = threading.Thread(
+            target=self._start_midi, args=(options, start_midi), name="start-midi", daemon=True
+        )
+        self._midi_thread.start()
         self.supervise = supervision(
             self.supervisor, self.engine, self.control, lambda text: say("restart", text)
         )
@@ -159,6 +153,24 @@ class Stage:
         self.scene = ""
         self._second = 0.0
         self._show_checked = 0.0
+
+    def _start_midi(self, options: StageOptions, start: Callable[..., Any]) -> None:
+        try:
+            midi = start(
+                options.controller,
+                self.performance,
+                self.engine,
+                self.control,
+                options.midi_api,
+                lambda text: self.say("midi", text),
+            )
+        except Exception as exc:  # a controller that cannot start never stops the sound
+            self.say("midi", f"MIDI not started: {exc}", warning=True)
+            return
+        if midi is not None and self._stopped:  # the stage ended while it booted
+            midi.child.stop(1.0)
+        elif midi is not None:
+            self._midi_ready.append(midi)
 
     def clock(self) -> float:
         return time.monotonic() - self.started
@@ -175,6 +187,9 @@ class Stage:
 
     def step(self) -> None:
         """Between control frames (called from `LiveControl.run`'s stop check)."""
+        if self._midi_ready:  # the MIDI process is up: supervise it from now on
+            self.midi = self._midi_ready.pop()
+            self.supervisor.watch(self.midi)
         self.supervise()
         now = self.clock()
         quiet = self.runner.now.cap_db if self.runner is not None else 0.0
@@ -234,6 +249,9 @@ class Stage:
         """Stop every process of this stage within `seconds`."""
         from symphony.live.show_parts import stop_show
 
+        self._stopped = True
+        if self._midi_ready:
+            self.midi = self._midi_ready.pop()
         stop_show(self.engine, self.midi, None, self._close_sources, None, seconds)
 
     def health(self) -> dict[str, Any]:
