@@ -25,6 +25,8 @@ from __future__ import annotations
 import argparse
 import faulthandler
 import logging
+import math
+import os
 import signal
 import sys
 import time
@@ -32,7 +34,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from symphony.child import CHILDREN_SECONDS, STOP_SECONDS, kill_children
+from symphony.child import STOP_SECONDS, kill_children
 from symphony.engine.realtime import RealtimeOptions
 from symphony.errors import SymphonyError
 from symphony.performance.loader import load_performance
@@ -41,6 +43,8 @@ from symphony.sanctuary.notify import Notifier, Watchdog
 from symphony.sanctuary.stage import Stage, StageOptions
 
 STATUS_SECONDS = 60.0  # a status line (JSON) this often
+# For the children to end before they are killed: with the fade-out, well inside STOP_SECONDS.
+CHILDREN_SECONDS = 0.9
 
 
 class Player:
@@ -66,6 +70,7 @@ class Player:
             day_start=args.day_start,
         )
         self.stopping = False
+        self.signalled = math.nan
         self.reload = False
         self.stage: Stage | None = None
         self.watchdog = Watchdog(Notifier(), self._advancing)
@@ -82,6 +87,7 @@ class Player:
             self.reload = True
             return
         if not self.stopping:
+            self.signalled = time.monotonic()
             # The backstop: whatever blocks the way out, the process ends in time.
             faulthandler.dump_traceback_later(STOP_SECONDS - 0.2, exit=True)
         self.stopping = True
@@ -144,16 +150,26 @@ class Player:
         stage.control.run(until=None, stop=done)
 
     def _stop(self) -> None:
+        began = time.monotonic()
         self.watchdog.stopping()
         stage = self.stage
         if stage is not None:
             self._fade_out(stage)
+        faded = time.monotonic()
+        if stage is not None:
             stage.stop(CHILDREN_SECONDS)
         from symphony.sanctuary import hooks
 
         hooks.stop_web(self)
         kill_children()
-        self.say("stopped", "stopped")
+        end = time.monotonic()
+        self.say(
+            "stopped",
+            f"stopped {end - self.signalled:.2f} s after the signal",
+            waited=began - self.signalled,
+            fade=faded - began,
+            children=end - faded,
+        )
 
     def health(self) -> dict[str, Any]:
         data: dict[str, Any] = {"advancing": False}
@@ -176,8 +192,11 @@ def run_play(args: argparse.Namespace) -> int:
     except SymphonyError as exc:
         player.say("failed", str(exc), True)
         raise
-    try:
-        return player.run()
-    finally:
-        faulthandler.cancel_dump_traceback_later()
-        sys.stderr.flush()
+    code = player.run()
+    # Every child has ended or been killed: leave now. The interpreter's own
+    # shutdown (multiprocessing's exit handlers, library finalizers) took
+    # seconds here under load, and SIGTERM must end the player within 3 s.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -43,8 +43,8 @@ if TYPE_CHECKING:
 
 START_DB = -30.0  # where every start's fade-in begins (audible, far below the show)
 FADE_IN_SECONDS = 3.0  # at least; the engine's rise limit may make it longer
-FADE_OUT_SECONDS = 1.0
-REHEARSAL_SECONDS = 3600.0  # simulated people (--participants) stay this long
+FADE_OUT_SECONDS = 0.8
+REHEARSAL_SECONDS = 300.0  # simulated people (--participants), made up front, stay this long
 
 
 @dataclass
@@ -115,11 +115,12 @@ class Stage:
         self.engine.start()
         self.started = time.monotonic()
         self.fader = Fader()
-        sources, problems = live_sources(
-            performance, options.participants, seed, self.clock, REHEARSAL_SECONDS
-        )
-        if options.participants is None and not self.spec.sources:
-            sources = []  # no sensors: the visitors' moods and the scenes
+        sources: list[Any] = []  # no sensors: the visitors' moods and the scenes
+        problems: list[str] = []
+        if options.participants is not None or self.spec.sources:
+            sources, problems = live_sources(
+                performance, options.participants, seed, self.clock, REHEARSAL_SECONDS
+            )
         for problem in problems:
             say("source", problem, warning=True)
         self.sources = sources
