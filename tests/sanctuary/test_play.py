@@ -128,9 +128,9 @@ def test_sighup_reloads_a_good_file_and_keeps_the_show_on_a_bad_one(tmp_path: Pa
         same_engine = play.child("symphony-engine") == engine
 
         path.write_text(good.replace('"tone.freq" = 440', '"tone.freq" = 660'))
-        sent = play.signal(signal.SIGHUP)
-        play.wait_for(lambda: bool(play.events("reloaded")), "the reload")
-        play.wait_for(lambda: time.monotonic() > sent + 8.0, "the new show to fade in")
+        play.signal(signal.SIGHUP)
+        reloaded = play.wait_for(lambda: bool(play.events("reloaded")), "the reload")
+        play.wait_for(lambda: time.monotonic() > reloaded + 7.0, "the new show to fade in")
         now = time.monotonic()
         after = pitch(meter.audio_between(now - 1.0, now))
         new_engine = play.child("symphony-engine")
