@@ -13,6 +13,7 @@ sound back within 5 s of the server's return).
 from __future__ import annotations
 
 import json
+import os
 import signal
 import time
 from pathlib import Path
@@ -147,3 +148,55 @@ def test_sighup_reloads_a_good_file_and_keeps_the_show_on_a_bad_one(tmp_path: Pa
     assert abs(after - 660.0) < 3.0, after
     assert new_engine not in (None, engine)
     assert code == 0
+
+
+def test_the_day_turns_and_a_crash_loop_falls_back_to_safe_mode(tmp_path: Path) -> None:
+    """A day that runs 60 times faster from 19:45 reaches the night part (220 Hz) in
+    15 s; then the engine and MIDI processes are killed three times each (six
+    restarts: more than 5 in 10 minutes) and the player degrades to safe mode."""
+    jack = RestartableJack()
+    meter: LevelMeter | None = None
+    play: Play | None = None
+    try:
+        jack.start()
+        meter = LevelMeter(jack.name)
+        play = Play(
+            sanctuary_copy(tmp_path),
+            tmp_path / "play.log",
+            *("--day-start", "19:45", "--day-speed", "60"),
+        )
+        play.wait_for(lambda: len(play.events("scene")) >= 2, "the night part", 90.0)
+        scenes = [e["scene"] for e in play.events("scene")]
+        night = time.monotonic() + 4.0
+        play.wait_for(lambda: time.monotonic() > night, "the night's fade")
+        night_pitch = pitch(meter.audio_between(night - 1.0, night))
+        for _ in range(3):
+            play.wait_for(lambda: play.child("symphony-midi") is not None, "a MIDI process")
+            engine, midi = play.child("symphony-engine"), play.child("symphony-midi")
+            assert engine is not None and midi is not None
+            os.kill(engine, signal.SIGKILL)
+            os.kill(midi, signal.SIGKILL)
+            play.wait_for(
+                lambda e=engine, m=midi: (
+                    play.child("symphony-engine") not in (None, e)
+                    and play.child("symphony-midi") not in (None, m)
+                ),
+                "both processes started again",
+                120.0,
+            )
+        play.wait_for(lambda: play.said_event("safe_mode"), "safe mode", 60.0)
+        [safe] = play.events("safe_mode")
+        safe_at = time.monotonic()
+        play.wait_for(lambda: meter.first_sound_after(safe_at) is not None, "sound in safe mode")
+        now = meter.first_sound_after(safe_at)
+        code, _ = play.terminate()
+    finally:
+        if meter is not None:
+            meter.close()
+        if play is not None:
+            play.kill()
+        jack.close()
+    assert scenes[:2] == ["day", "night"], scenes
+    assert abs(night_pitch - 220.0) < 3.0, night_pitch
+    assert "6 restarts in 10 min; a quiet bed without biosignals" in safe["msg"], safe
+    assert now and code == 0
