@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Sets up everything symphony needs on Debian 12 / Python 3.11, idempotently:
-# system packages (JACK, PortAudio, liblo tools, libsndfile) and a virtualenv
+# system packages (JACK, PortAudio, liblo tools, libsndfile,
+# chromium for the visitors' page browser test) and a virtualenv
 # in .venv with symphony installed in editable mode plus its dev tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=0
-for pkg in jackd2 libportaudio2 liblo-tools libsndfile1 systemd; do
+for pkg in jackd2 libportaudio2 liblo-tools libsndfile1 systemd chromium; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt=1
 done
 if [ "$need_apt" = 1 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
-    jackd2 libportaudio2 liblo-tools libsndfile1 systemd >/dev/null
+    jackd2 libportaudio2 liblo-tools libsndfile1 systemd chromium >/dev/null
 fi
 
 PY=${PYTHON:-python3}

@@ -1,0 +1,1 @@
+"""The sanctuary: symphony playing unattended, with visitors joining from their phones."""
