@@ -38,6 +38,7 @@ from symphony.child import STOP_SECONDS, kill_children
 from symphony.engine.realtime import RealtimeOptions
 from symphony.errors import SymphonyError
 from symphony.performance.loader import load_performance
+from symphony.sanctuary import hooks
 from symphony.sanctuary.logs import event, setup_logs
 from symphony.sanctuary.notify import Notifier, Watchdog
 from symphony.sanctuary.stage import Stage, StageOptions
@@ -97,8 +98,6 @@ class Player:
         self.stage = Stage(performance, self.options, self.say)
         title = performance.spec.performance.title
         self.say("start", f"playing {title} ({performance.path})", title=title)
-        from symphony.sanctuary import hooks
-
         hooks.start_web(self)
 
     def run(self) -> int:
@@ -121,6 +120,7 @@ class Player:
         assert stage is not None
         stage.step()
         self.watchdog.tick()
+        hooks.tick(self)
         return self.stopping or self.reload
 
     def _reload(self) -> None:
@@ -136,6 +136,7 @@ class Player:
         self._fade_out(old)
         old.stop(CHILDREN_SECONDS)
         self.stage = Stage(performance, self.options, self.say)
+        hooks.attach(self)
         self.say("reloaded", f"reloaded {performance.path}", path=str(performance.path))
         self.watchdog.reloading(True)
 
@@ -156,11 +157,10 @@ class Player:
         if stage is not None:
             self._fade_out(stage)
         faded = time.monotonic()
+        hooks.ask_stop_web(self)  # the servers end alongside the stage's children
         if stage is not None:
             stage.stop(CHILDREN_SECONDS)
-        from symphony.sanctuary import hooks
-
-        hooks.stop_web(self)
+        hooks.finish_web(self, faded + CHILDREN_SECONDS)
         kill_children()
         end = time.monotonic()
         self.say(

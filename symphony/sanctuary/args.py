@@ -49,6 +49,14 @@ def add_arguments(play: argparse.ArgumentParser, positive_int: Any) -> None:
     play.add_argument("--connect", action="append", default=[], help="JACK port for output N")
     play.add_argument("--http", type=host_port, default=("127.0.0.1", 8765), help="operator")
     play.add_argument("--audience", type=host_port, help="the visitors' page (HOST:PORT)")
+    play.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="addresses allowed to use --http (default: loopback only); the control token "
+        "comes from $SYMPHONY_CONTROL_TOKEN",
+    )
     play.add_argument("--controller", type=Path, help="controller profile (optional)")
     play.add_argument("--midi-api", choices=("jack", "alsa"), default="jack")
     play.add_argument("--log", type=Path, default=Path("logs/symphony-play.log"))

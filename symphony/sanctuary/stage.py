@@ -151,6 +151,7 @@ class Stage:
         self.runner = ProgrammeRunner(programme, self.day) if programme is not None else None
         self.guard = LaeqGuard(self.spec.sanctuary)
         self.safe = False
+        self.paused = False  # the operator's pause: silence until resumed
         self.scene = ""
         self._second = 0.0
         self._show_checked = 0.0
@@ -197,6 +198,8 @@ class Stage:
         caps = [self.fader.level(now), quiet, self.guard.cap_db]
         if self.safe:
             caps.append(self.spec.sanctuary.safe_mode_cap_db)
+        if self.paused:
+            caps.append(MASTER_GAIN.low)
         self.control.master_cap = min(caps)
         if now - self._second >= 1.0:
             self._second = now
@@ -225,6 +228,15 @@ class Stage:
         self.control.performer.state.called = (now, scene)
         self.scene = scene
         self.say("scene", f"scene {scene} (fade {fade:.0f} s)", scene=scene, fade=fade)
+
+    def scene_fade(self, scene: str) -> float:
+        """The fade of a scene called by the operator: its programme part's, else its cue's."""
+        programme = self.programme
+        if programme is not None:
+            for part in programme.parts:
+                if part.scene == scene:
+                    return programme.fade if part.fade is None else part.fade
+        return next((c.crossfade for c in self.spec.timeline if c.scene == scene), 5.0)
 
     def enter_safe_mode(self) -> None:
         """A crash loop: a quiet ambient bed without biosignals (module docstring)."""

@@ -200,3 +200,65 @@ def test_the_day_turns_and_a_crash_loop_falls_back_to_safe_mode(tmp_path: Path) 
     assert abs(night_pitch - 220.0) < 3.0, night_pitch
     assert "6 restarts in 10 min; a quiet bed without biosignals" in safe["msg"], safe
     assert now and code == 0
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_operator_http_reports_health_and_calls_a_scene(tmp_path: Path) -> None:
+    """`--http` (the web branch's operator server, a child of the player): /health is
+    200 with the scene while blocks advance; POST /control/scene changes the sound."""
+    import urllib.request
+
+    port = free_port()
+    jack = RestartableJack()
+    meter: LevelMeter | None = None
+    play: Play | None = None
+
+    def health() -> tuple[int, dict[str, object]]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"{}")
+        except OSError:
+            return 0, {}
+
+    try:
+        jack.start()
+        meter = LevelMeter(jack.name)
+        play = Play(
+            sanctuary_copy(tmp_path),
+            tmp_path / "play.log",
+            *("--day-start", "12:00", "--http", f"127.0.0.1:{port}"),
+        )
+        play.wait_for(lambda: health()[0] == 200, "/health 200", 90.0)
+        code, body = health()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/control/scene",
+            data=json.dumps({"scene": "night"}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=5) as r:
+            posted = r.status
+        play.wait_for(lambda: play.said_event("control"), "the operator's command")
+        called = time.monotonic()
+        play.wait_for(lambda: time.monotonic() > called + 4.0, "the night's fade")
+        night = pitch(meter.audio_between(called + 3.0, called + 4.0))
+        exit_code, took = play.terminate()
+    finally:
+        if meter is not None:
+            meter.close()
+        if play is not None:
+            play.kill()
+        jack.close()
+    assert code == 200 and body["scene"] == "day" and body["jack"] == "playing", body
+    assert posted in (200, 202)
+    assert abs(night - 220.0) < 3.0, night
+    assert exit_code == 0 and took < 3.0, (exit_code, took)
