@@ -65,3 +65,12 @@ def add_arguments(play: argparse.ArgumentParser, positive_int: Any) -> None:
         "--day-speed", type=float, default=1.0, help="preview: the day runs this many times faster"
     )
     play.add_argument("--day-start", type=time_of_day, help="preview: the day starts at HH:MM")
+
+
+def add_calibrate_arguments(cal: argparse.ArgumentParser) -> None:
+    cal.add_argument("performance", type=Path, nargs="?", help="take reference_lufs and channels")
+    cal.add_argument("--audio", choices=("jack", "portaudio"), default="jack")
+    cal.add_argument("--device", help="PortAudio output device (case-insensitive substring)")
+    cal.add_argument("--connect", action="append", default=[], help="JACK port for output N")
+    cal.add_argument("--spl", type=float, help="the meter's dB(A) reading (default: asked)")
+    cal.add_argument("--seconds", type=float, default=20.0, help="play at least this long")
