@@ -21,6 +21,14 @@ import numpy.typing as npt
 _KERNELS: list[Any] = []
 
 
+def load_filters() -> None:
+    """Import scipy's filters now: the control process does, before it yields the CPU
+    to the audio (live.priority), so that no feature pays for the import mid-show."""
+    import scipy.signal  # noqa: F401
+
+    _kernels()
+
+
 def _kernels() -> tuple[Any, Any]:
     """scipy's own kernels, without the per-call checks (see `sos_filter`, `ema`).
 

@@ -37,6 +37,7 @@ from symphony.collective.privacy import LaneOwners
 from symphony.collective.room import INPUTS, Room, RoomFrame, Trigger, room_hop_frames
 from symphony.collective.voicing import RoomVoices, stand_in
 from symphony.features.group import GroupFeatures
+from symphony.features.stream import load_filters
 from symphony.features.track import FeatureTrack
 from symphony.inputs.source import Source
 from symphony.live.performer import Performer
@@ -45,6 +46,8 @@ from symphony.mapping.conductor import Conductor
 from symphony.mapping.layout import ControlLayout
 from symphony.performance.loader import Performance
 from symphony.performance.sources import ParticipantConsent, named_participants
+
+load_filters()  # scipy, now: the features' filters must not import it mid-show (stream.py)
 
 Array = npt.NDArray[np.float64]
 Send = Callable[..., bool]  # send(target, value[, tag]) -> accepted
