@@ -306,3 +306,20 @@ def kill_children() -> None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(child.pid or 0, signal.SIGKILL)
         child.join(0.5)
+
+
+def exit_now(code: int) -> None:
+    """End a show's process now that every child has ended or been killed.
+
+    The interpreter's own shutdown (multiprocessing's exit handlers joining
+    what is left, library finalizers) took seconds on a loaded machine, and
+    SIGTERM must end a show within STOP_SECONDS: flush what was said, leave.
+    """
+    import logging
+    import sys
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)

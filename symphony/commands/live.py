@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from symphony.child import exit_now
 from symphony.engine.realtime import EngineProcess, RealtimeOptions
 from symphony.errors import SymphonyError
 from symphony.live.control import LiveControl
@@ -186,4 +187,5 @@ def run_live(args: argparse.Namespace) -> int:
         kill_children()
         faulthandler.cancel_dump_traceback_later()
     print(f"session log written: {session}", file=sys.stderr)
+    exit_now(0)  # every child has ended or been killed, the log is closed (child.exit_now)
     return 0

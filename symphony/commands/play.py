@@ -26,15 +26,13 @@ import argparse
 import faulthandler
 import logging
 import math
-import os
 import signal
-import sys
 import time
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from symphony.child import STOP_SECONDS, kill_children
+from symphony.child import STOP_SECONDS, exit_now, kill_children
 from symphony.engine.realtime import RealtimeOptions
 from symphony.errors import SymphonyError
 from symphony.performance.loader import load_performance
@@ -192,11 +190,5 @@ def run_play(args: argparse.Namespace) -> int:
     except SymphonyError as exc:
         player.say("failed", str(exc), True)
         raise
-    code = player.run()
-    # Every child has ended or been killed: leave now. The interpreter's own
-    # shutdown (multiprocessing's exit handlers, library finalizers) took
-    # seconds here under load, and SIGTERM must end the player within 3 s.
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    exit_now(player.run())  # every child has ended or been killed (child.exit_now)
+    return 0
