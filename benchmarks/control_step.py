@@ -79,7 +79,7 @@ def build(path: Path, participants: int, seconds: float) -> tuple[LiveControl, F
     spec = performance.spec
     clock = FakeClock()
     seed = spec.performance.seed
-    sources, _ = live_sources(performance, participants, seed, clock, seconds + 1.0)
+    sources, _ = live_sources(spec, performance.path, participants, seed, clock, seconds + 1.0)
     sent = {"n": 0}
 
     def send(target: int, value: float, tag: int = 0) -> bool:

@@ -448,9 +448,9 @@ def merge(total: dict[str, Any], part: dict[str, Any]) -> None:
 def jack_dummy(period: int, realtime: bool) -> Iterator[str]:
     """A private JACK dummy server; `realtime` runs its threads SCHED_FIFO (jackd -R).
 
-    Without realtime (DESIGN.md's setting) every audio thread competes with
-    every other process on equal terms; a show rig runs JACK in realtime, so
-    the audio threads preempt the control process.
+    Without realtime (the tests' setting: docs/architecture.md, fact 7) every
+    audio thread competes with every other process on equal terms; a show rig
+    runs JACK in realtime, so the audio threads preempt the control process.
     """
     import shutil
 

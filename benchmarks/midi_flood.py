@@ -7,7 +7,7 @@ waits, the client misses JACK cycles and the MIDI events of a missed cycle
 are gone: a lost note-off is a stuck note. `MidiInput(queued=True)` leaves
 the JACK thread in C++ (rtmidi's own queue) and drains it from a Python
 thread. Both modes run here in the same run, on the same server, under the
-same load: one Python thread spinning in the receiver (DESIGN.md, fact 2).
+same load: one Python thread spinning in the receiver (docs/architecture.md, fact 2).
 
 A separate process floods: per burst, 40 x (SysEx 28 bytes, clock, active
 sensing, CC), then a pause; a note-on first and its note-off in the middle.

@@ -1,7 +1,7 @@
 """A real JACK server (dummy driver) for tests, under a private name.
 
 The dummy backend needs no sound card; a private server name keeps parallel
-test runs from sharing one (DESIGN.md, fact 7).
+test runs from sharing one (docs/architecture.md, fact 7).
 """
 
 from __future__ import annotations

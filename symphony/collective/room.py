@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from symphony.collective.consent import Consent, ConsentBook
+from symphony.collective.delay import FEATURE_LAG
 from symphony.collective.moods import MoodRoom
 from symphony.collective.names import MEDIAN_FEATURES
 from symphony.collective.people import PeopleStore
@@ -241,7 +242,10 @@ class Room:
         presence["breath_phase"] = presence["breath_sync"] = float(phase_w.max(initial=0.0))
         if "breath_phase" in owners:
             owners["breath_sync"] = owners["breath_phase"]
-        heart = np.array([beat_phase_now(t, self.store.beats[p]) for p in ids])
+        # The hearts' phase where the features are read (delay.py): the same beats are known
+        # then live (detected late) and in a render.
+        heart_t = t - FEATURE_LAG
+        heart = np.array([beat_phase_now(heart_t, self.store.beats[p]) for p in ids])
         heart_w = gains * np.isfinite(heart)
         values["heart_sync"] = phase_stats(heart, heart_w)[1]
         presence["heart_sync"] = float(heart_w.max(initial=0.0))

@@ -1,6 +1,6 @@
 """`symphony live`: play a performance in real time, with its session log.
 
-Three processes, so Python work never touches the audio (DESIGN.md, fact 2):
+Three processes, so Python work never touches the audio (docs/architecture.md, fact 2):
 the engine (pyo on JACK or PortAudio), this control process (sources,
 features, collective, conductor, console), and a MIDI process that does
 nothing else (with a controller profile, or the default mapping).
@@ -103,8 +103,9 @@ def run_live(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     shield_threads()  # the source threads never see GiveWay's timer signal
+    duration = args.duration or spec.performance.duration
     sources, problems = live_sources(
-        performance, args.participants, seed, clock, args.duration or spec.performance.duration
+        spec, performance.path, args.participants, seed, clock, duration
     )
     for problem in problems:
         print(f"symphony: warning: {problem}", file=sys.stderr)

@@ -3,7 +3,7 @@
 pyo calls it before every block (``Server.setCallback``). It applies the
 control changes due at this block index, and nothing else but plain-float
 bookkeeping (the audio clock, the level tap), because any Python
-work here delays the audio (DESIGN.md, fact 2). Values crossing into pyo are
+work here delays the audio (docs/architecture.md, fact 2). Values crossing into pyo are
 plain floats (fact 4). Since changes land on block boundaries, the same
 schedule gives the same samples, live or offline (fact 5).
 

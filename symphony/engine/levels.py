@@ -1,7 +1,7 @@
 """Output level for the console: sample peak and short-term loudness of the master.
 
 Why it looks like this: the only Python allowed in the engine is the
-per-block hook (DESIGN.md, fact 2), so the DSP (K-weighting filters, a peak
+per-block hook (docs/architecture.md, fact 2), so the DSP (K-weighting filters, a peak
 and an RMS follower per channel) is pyo's, and the hook only reads one float
 per follower, keeps a 3-second ring of block powers (plain floats, never
 numpy: fact 4) and, every few blocks, writes two numbers into a shared
@@ -40,7 +40,7 @@ class LevelTap:
         every: int,
         out: Any,
     ) -> None:
-        # pyo stops what Python garbage-collects (DESIGN.md, fact 10): keep them all.
+        # pyo stops what Python garbage-collects (docs/architecture.md, fact 9): keep them all.
         self.kept: list[Any] = [*peaks, *powers]
         self.peaks = [_reader(p) for p in peaks]  # each -> the last block's peak
         self.powers = [(_reader(p), float(w)) for p, w in zip(powers, weights, strict=True)]

@@ -2,7 +2,7 @@
 
 The engine runs in a process of its own, because pyo holds the GIL for every
 audio block and any other Python work in its process ruins latency
-(DESIGN.md, fact 2); its loop is `engine.serve`, its graph the one every
+(docs/architecture.md, fact 2); its loop is `engine.serve`, its graph the one every
 driver assembles (`engine.assembly`). This side owns everything that must
 outlive one engine process, so that a dead engine can be started again
 without touching the rest of the show:

@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from symphony.collective.consent import Consent, ConsentBook
+from symphony.collective.delay import feature_time
 from symphony.collective.intake import ConsentChange, Leave, Message, Mood, RoomInbox
 from symphony.collective.privacy import LaneOwners
 from symphony.collective.room import INPUTS, Room, RoomFrame, Trigger, room_hop_frames
@@ -188,7 +189,8 @@ class LiveControl:
     def update_room(self, now: float) -> list[Trigger]:
         """Poll, pull, observe, update: the room at `now`; the beats it weighed."""
         self.poll_sources()
-        for name, track in self.features.pull(now).items():
+        # Frames up to FEATURE_LAG ago only, complete as the render's (collective/delay.py).
+        for name, track in self.features.pull(feature_time(now, self.rate)).items():
             self._observe(name, track, now)
         frame = self.room.update(now)
         self.frame = frame

@@ -1,7 +1,7 @@
 """The MIDI process: a controller's messages straight to the engine.
 
 It does nothing else, so the MIDI hot path never waits on a busy Python
-process (DESIGN.md, fact 3): a reader thread drains rtmidi's queue (JACK's
+process (docs/architecture.md, fact 3): a reader thread drains rtmidi's queue (JACK's
 thread never waits for our GIL), parses, routes and puts the resulting values
 on the engine's MIDI lane, which the engine drains at its next block. Show
 commands (scenes, layers, panic, arbitrated parameters) go to the control

@@ -8,7 +8,7 @@ delay audio cycles and the show xruns: 126 to 399 xruns a minute at 256
 frames with 16 participants, against 30 to 33 once the control process runs
 at SCHED_IDLE (measured 2026-11-22, see README "Latency"). The control process
 only computes values that the engine holds until the next one arrives, so
-it can afford to wait: a stall there never stalls the sound (DESIGN.md).
+it can afford to wait: a stall there never stalls the sound (docs/architecture.md, fact 2).
 
 SCHED_IDLE alone is not enough on a kernel without wake-up preemption
 (`Dynamic Preempt: none`, as here): a JACK thread that wakes while our

@@ -8,8 +8,9 @@ on ALSA. A missing device is a `SymphonyError` that lists what is there.
 The input callback runs in python-rtmidi's thread (on JACK, the client's
 process thread). It does the least possible: note the held notes from the
 status byte and hand the raw bytes to the caller's callback, which should
-only enqueue. DESIGN.md binds where this object lives: in the engine process
-or in a process that does nothing else, never in the busy control process.
+only enqueue. Where this object lives is bound by docs/architecture.md, fact 3:
+in the engine process or in a process that does nothing else, never in the busy
+control process.
 
 `HotPlugWatcher` polls the port names at 4 Hz in a thread of its own, so a
 vanished controller is noticed within a quarter of a second (the issue asks

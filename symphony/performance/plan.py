@@ -32,6 +32,7 @@ from symphony.mapping.conductor import Conductor
 from symphony.mapping.layout import ControlLayout
 from symphony.mapping.schedule import Schedule, changes_to_schedule, frames_to_schedule
 from symphony.performance.loader import Performance
+from symphony.performance.recorded import recorded_tracks
 from symphony.performance.room_plan import RoomTimeline, run_room
 from symphony.performance.schema import PerformanceSpec
 from symphony.performance.simulation import participant_tracks
@@ -66,8 +67,6 @@ def _inputs(
     """Everyone's features: the performance's sources at full speed, or simulated people."""
     spec = performance.spec
     if spec.sources and participants is None:
-        from symphony.performance.recorded import recorded_tracks
-
         consent = ParticipantConsent(spec, rehearsal=False)
         tracks = recorded_tracks(spec, performance.path, duration, rate, seen=consent.seen)
         return tracks, [], consent

@@ -23,6 +23,7 @@ from symphony.features.simple import ParticipantFeatures, concat_tracks
 from symphony.features.track import FeatureTrack
 from symphony.inputs.recording import Signal
 from symphony.inputs.source import SignalChunk, Source
+from symphony.inputs.sources import make_source
 from symphony.performance.schema import PerformanceSpec
 from symphony.performance.sources import require_replayable, show_spec
 
@@ -33,8 +34,6 @@ ROUND = 30.0
 
 def replay_sources(spec: PerformanceSpec, path: Path) -> list[Source]:
     """Build every source of the performance for a full-speed read."""
-    from symphony.inputs.sources import make_source
-
     require_replayable(spec, path)
     out = []
     for source in spec.sources:

@@ -3,20 +3,23 @@
 A render knows everyone's features in advance, but it must hear the room
 exactly as a live show does, so it makes the very calls `LiveControl`
 makes, in the same order: every `room_hop_frames` frames each person's
-frame of that moment is observed, the heartbeats since the last update are
-handed over, and the room updates. Between updates the collective values
-stand, as they do live. What comes out is frame-aligned arrays for the
-conductor, and the weighted heartbeats.
+frame of `FEATURE_LAG` before that moment is observed (`collective/delay.py`),
+the heartbeats since the last update are handed over, and the room
+updates. Between updates the collective values stand, as they do live.
+What comes out is frame-aligned arrays for the conductor, and the weighted
+heartbeats.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from symphony.collective.delay import lag_frames
 from symphony.collective.names import COLLECTIVE_FEATURES
 from symphony.collective.room import INPUTS, Room, RoomFrame, Trigger, room_hop_frames
 from symphony.features.track import FeatureTrack
@@ -73,20 +76,20 @@ def run_room(
     """
     hop = room_hop_frames(rate)
     names = list(COLLECTIVE_FEATURES)
-    values = {name: np.full(n, np.nan) for name in names}
-    presence = {name: np.zeros(n) for name in names}
-    owned = {name: np.zeros(n, dtype=bool) for name in names}
-    unkept = {name: np.zeros(n, dtype=bool) for name in names}
+    starts = list(range(0, n, hop))
+    held = _Held(names, len(starts))
     rows = [_rows(t, n) for t in tracks]
     stale = [_stale(t, n) for t in tracks]
     beats = [np.asarray(t.events.get("heartbeat", np.zeros(0)), dtype=np.float64) for t in tracks]
     cursor = [0] * len(tracks)
     triggers: list[Trigger] = []
     counts: list[tuple[float, dict[str, int]]] = []
-    for k in range(0, n, hop):
+    lag = lag_frames(rate)
+    for u, k in enumerate(starts):
         t = k / rate
         for i, track in enumerate(tracks):
-            room.observe_row(track.participant, rows[i][k], bool(stale[i][k]), t)
+            if k >= lag:  # the frame of FEATURE_LAG ago, as live (collective/delay.py)
+                room.observe_row(track.participant, rows[i][k - lag], bool(stale[i][k - lag]), t)
             b = beats[i]
             j = cursor[i]
             while j < b.size and b[j] <= t:
@@ -96,30 +99,56 @@ def run_room(
         frame = room.update(t)
         if on_frame is not None:
             on_frame(frame)
-        _hold(frame, room, k, min(n, k + hop), values, presence, owned, unkept)
+        held.note(u, frame, room)
         triggers.extend(frame.triggers)
         counts.append((t, frame.counts))
+    values, presence, owned, unkept = held.frames(hop, n)
     return RoomTimeline(values, presence, owned, unkept, triggers, counts)
 
 
-def _hold(
-    frame: RoomFrame,
-    room: Room,
-    a: int,
-    b: int,
-    values: dict[str, Array],
-    presence: dict[str, Array],
-    owned: dict[str, BoolArray],
-    unkept: dict[str, BoolArray],
-) -> None:
-    """Write one update's state into frames a..b."""
-    for name, v in frame.values.items():
-        if name in values:
-            values[name][a:b] = v
-            presence[name][a:b] = frame.presence.get(name, 1.0)
-    for name, whose in frame.owners.items():
-        if name not in owned:
-            continue
-        owned[name][a:b] = True
-        if any(not room.consent_of(p).record for p in whose):
-            unkept[name][a] = True
+class _Held:
+    """Every update's state, one row per update, spread over its frames at the end."""
+
+    def __init__(self, names: list[str], updates: int) -> None:
+        self.names = names
+        self.column = {name: c for c, name in enumerate(names)}
+        self.values = np.full((updates, len(names)), np.nan)
+        self.presence = np.zeros((updates, len(names)))
+        self.owned = np.zeros((updates, len(names)), dtype=bool)
+        self.unkept = np.zeros((updates, len(names)), dtype=bool)
+
+    def note(self, u: int, frame: RoomFrame, room: Room) -> None:
+        column = self.column
+        for name, v in frame.values.items():
+            c = column.get(name)
+            if c is not None:
+                self.values[u, c] = v
+                self.presence[u, c] = frame.presence.get(name, 1.0)
+        for name, whose in frame.owners.items():
+            c = column.get(name)
+            if c is None:
+                continue
+            self.owned[u, c] = True
+            if any(not room.consent_of(p).record for p in whose):
+                self.unkept[u, c] = True
+
+    def frames(
+        self, hop: int, n: int
+    ) -> tuple[dict[str, Array], dict[str, Array], dict[str, BoolArray], dict[str, BoolArray]]:
+        """Per name, the frame-aligned arrays: each update's row held over its hop.
+
+        `unkept` is marked at the update frames only, as a live show notes
+        owners at its updates (`privacy.LaneOwners`).
+        """
+
+        def spread(m: npt.NDArray[Any]) -> npt.NDArray[Any]:
+            return np.repeat(m, hop, axis=0)[:n]
+
+        values, presence, owned = spread(self.values), spread(self.presence), spread(self.owned)
+        unkept = np.zeros((n, len(self.names)), dtype=bool)
+        unkept[::hop] = self.unkept
+
+        def split(m: npt.NDArray[Any]) -> dict[str, npt.NDArray[Any]]:
+            return {name: np.ascontiguousarray(m[:, c]) for c, name in enumerate(self.names)}
+
+        return split(values), split(presence), split(owned), split(unkept)

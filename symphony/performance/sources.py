@@ -12,16 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from symphony.collective.consent import Consent
 from symphony.errors import PerformanceError, SymphonyError
 from symphony.inputs.source import Source
+from symphony.inputs.sources import check_source, make_source, open_source
 from symphony.performance.schema import PerformanceSpec, SourceSpec, is_consent_table
+from symphony.performance.simulation import participant_script
 from symphony.performance.toml_lines import KeyPath, TomlLines
-
-if TYPE_CHECKING:
-    from symphony.performance.loader import Performance
 
 # Sources that only exist while a device or a sender is there: they cannot be
 # rendered offline (a render needs the whole signal before it starts).
@@ -68,8 +67,6 @@ def _dotted(loc: KeyPath) -> str:
 
 def check_sources(spec: PerformanceSpec, path: Path, lines: TomlLines) -> None:
     """Every source's backend keys are valid; names are unique. Opens no device."""
-    from symphony.inputs.sources import check_source
-
     seen: set[str] = set()
     for i, source in enumerate(spec.sources):
         if source.name in seen:
@@ -146,8 +143,6 @@ def open_sources(
     read, an OSC port already taken) is reported in the returned problems and
     the show plays on with the other sources.
     """
-    from symphony.inputs.sources import make_source
-
     opened: list[Source] = []
     problems: list[str] = []
     for source in spec.sources:
@@ -165,7 +160,8 @@ def open_sources(
 
 
 def live_sources(
-    performance: Performance,
+    spec: PerformanceSpec,
+    path: Path,
     participants: int | None,
     seed: int,
     clock: Callable[[], float],
@@ -179,12 +175,8 @@ def live_sources(
     are made only for `duration` (the show's `--duration`) when given: a
     day-long performance would otherwise fill memory before it starts.
     """
-    spec = performance.spec
     if spec.sources and participants is None:
-        return open_sources(spec, performance.path, clock)
-    from symphony.inputs.sources import open_source
-    from symphony.performance.simulation import participant_script
-
+        return open_sources(spec, path, clock)
     script = [{"at": c.at, "state": c.state, "ramp": c.ramp} for c in participant_script(spec)]
     simulated = {
         "kind": "simulated",
@@ -227,11 +219,21 @@ class ParticipantConsent:
         self.rehearsal = rehearsal or not spec.sources
         self.by_name = {s.name: s for s in spec.sources}
         self.sources_of: dict[str, set[str]] = {}
+        self._known: dict[str, Consent] = {}  # asked every room update: worked out once
 
     def seen(self, source: str, participant: str) -> None:
-        self.sources_of.setdefault(participant, set()).add(source)
+        sources = self.sources_of.setdefault(participant, set())
+        if source not in sources:
+            sources.add(source)
+            self._known.pop(participant, None)
 
     def __call__(self, participant: str) -> Consent:
+        known = self._known.get(participant)
+        if known is None:
+            known = self._known[participant] = self._work_out(participant)
+        return known
+
+    def _work_out(self, participant: str) -> Consent:
         if self.rehearsal:
             return Consent(sound=True, record=True)
         entries = [

@@ -50,6 +50,8 @@ def test_the_audience_child_serves_is_restarted_and_stops() -> None:
         asyncio.run(_mood(f"http://127.0.0.1:{audience.port}"))
         got = _take(moods)
         assert isinstance(got, Mood) and (got.valence, got.arousal) == (-0.5, 0.25)
+        assert until(lambda: audience.counts()["devices"] == 1)
+        assert audience.counts()["sockets"] == 0 and audience.counts()["dropped"] == 0
         os.kill(audience.pid or 0, signal.SIGKILL)  # a crash of the web server
         assert until(lambda: not audience.alive())
         audience.restart()  # what the supervisor does

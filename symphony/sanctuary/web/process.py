@@ -32,26 +32,50 @@ from symphony.sanctuary.web.status import StatusFeed
 HUNG_AFTER = 5.0  # s without a heartbeat from a serving child
 
 
-def run_audience(config: AudienceConfig, moods: Any, status: Any, *child: Any) -> None:
-    """The visitors' page child: serve until asked to stop."""
-    _run_child(
-        "web-audience",
-        lambda: Audience(config, moods, StatusFeed(status)).app(),
-        config.host,
-        config.port,
-        *child,
-    )
+COUNTS = ("sockets", "devices", "dropped", "pending_leaves")  # the audience's counts
 
 
-def run_operator(config: OperatorConfig, commands: Any, status: Any, *child: Any) -> None:
+def run_audience(
+    config: AudienceConfig,
+    moods: Any,
+    status: Any,
+    parent: int,
+    flags: Any,
+    bound: Any,
+    errors: MessageLane,
+    counts: Any,
+) -> None:
+    """The visitors' page child: serve until asked to stop, publishing its counts."""
+    audience = Audience(config, moods, StatusFeed(status))
+
+    def publish() -> None:
+        values = (
+            audience.sockets.open_count(),
+            len(audience.devices.tokens),
+            audience.dropped,
+            len(audience.pending),
+        )
+        for i, value in enumerate(values):
+            counts[i] = float(value)
+
+    child = (parent, flags, bound, errors)
+    _run_child("web-audience", audience.app, config.host, config.port, *child, publish)
+
+
+def run_operator(
+    config: OperatorConfig,
+    commands: Any,
+    status: Any,
+    parent: int,
+    flags: Any,
+    bound: Any,
+    errors: MessageLane,
+    _counts: Any,
+) -> None:
     """The operator's HTTP child: serve until asked to stop."""
-    _run_child(
-        "web-operator",
-        lambda: Operator(config, commands, StatusFeed(status)).app(),
-        config.host,
-        config.port,
-        *child,
-    )
+    operator = Operator(config, commands, StatusFeed(status))
+    child = (parent, flags, bound, errors)
+    _run_child("web-operator", operator.app, config.host, config.port, *child, None)
 
 
 def _run_child(
@@ -63,6 +87,7 @@ def _run_child(
     flags_array: Any,
     bound: Any,
     errors: MessageLane,
+    publish: Callable[[], None] | None,
 ) -> None:
     die_with_parent(parent, name)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -75,8 +100,13 @@ def _run_child(
     def stopping() -> bool:
         return flags.stopping() or orphaned(parent)
 
+    def beat() -> None:
+        flags.beat()
+        if publish is not None:
+            publish()
+
     try:
-        asyncio.run(serve_until(make_app(), host, port, stopping, flags.beat, ready))
+        asyncio.run(serve_until(make_app(), host, port, stopping, beat, ready))
     except SymphonyError as exc:
         errors.put(f"{name}: {exc}")
         raise SystemExit(1) from None
@@ -97,10 +127,19 @@ class _WebProcess:
         self.channels = channels
         self.errors = MessageLane(ctx)
         self.bound: Any = ctx.Value("i", 0, lock=False)
+        self.tallies: Any = ctx.Array("d", len(COUNTS), lock=False)
         self.child = ChildProcess(self.name, ctx, self._job)
 
     def _job(self) -> tuple[Any, tuple[Any, ...]]:
-        args = (self.config, *self.channels, os.getpid(), self.child.flags, self.bound, self.errors)
+        args = (
+            self.config,
+            *self.channels,
+            os.getpid(),
+            self.child.flags,
+            self.bound,
+            self.errors,
+            self.tallies,
+        )
         return self.target, args
 
     @property
@@ -156,6 +195,14 @@ class AudienceProcess(_WebProcess):
 
     def __init__(self, config: AudienceConfig, moods: Any, status: Any) -> None:
         super().__init__(run_audience, config, moods, status)
+
+    def counts(self) -> dict[str, int]:
+        """Open sockets, device tokens held, moods dropped (queue full), Leaves waiting.
+
+        Written by the child with its heartbeat (5 times a second), lock-free:
+        for /health and the logs, never per person.
+        """
+        return {name: int(self.tallies[i]) for i, name in enumerate(COUNTS)}
 
     def url(self) -> str:
         return visitors_url(self.config.host, self.port, self.config.public_url)
