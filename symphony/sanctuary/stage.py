@@ -119,7 +119,12 @@ class Stage:
         problems: list[str] = []
         if options.participants is not None or self.spec.sources:
             sources, problems = live_sources(
-                performance, options.participants, seed, self.clock, REHEARSAL_SECONDS
+                performance.spec,
+                performance.path,
+                options.participants,
+                seed,
+                self.clock,
+                REHEARSAL_SECONDS,
             )
         for problem in problems:
             say("source", problem, warning=True)
