@@ -134,7 +134,6 @@ class Player:
         self._fade_out(old)
         old.stop(CHILDREN_SECONDS)
         self.stage = Stage(performance, self.options, self.say)
-        hooks.attach(self)
         self.say("reloaded", f"reloaded {performance.path}", path=str(performance.path))
         self.watchdog.reloading(True)
 

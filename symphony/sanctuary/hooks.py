@@ -54,7 +54,16 @@ class WebServers:
 
 
 def start_web(player: Any) -> None:
-    """Start `--http` (and `--audience`, when given) for `player` (commands.play.Player)."""
+    """Start `--http` (and `--audience`, when given) for `player` (commands.play.Player),
+    in the background: the show plays while they boot, and a server that cannot
+    start (a port in use) is one log line, never the end of the show."""
+    import threading
+
+    thread = threading.Thread(target=_start_web, args=(player,), name="start-web", daemon=True)
+    thread.start()
+
+
+def _start_web(player: Any) -> None:
     import multiprocessing as mp
 
     from symphony.child import Mailbox
@@ -71,24 +80,30 @@ def start_web(player: Any) -> None:
     host, port = player.args.http
     token = os.environ.get("SYMPHONY_CONTROL_TOKEN") or None
     allow = tuple(player.args.allow) or ("127.0.0.1/32", "::1/128")
-    operator = OperatorProcess(
-        OperatorConfig(host, port, allow=allow, token=token), servers.commands, servers.status
-    )
-    operator.start(timeout=10.0)
-    servers.processes.append(operator)
-    if player.args.audience is not None:
-        a_host, a_port = player.args.audience
-        audience = AudienceProcess(
-            AudienceConfig(host=a_host, port=a_port), servers.moods, servers.status
+    try:
+        operator = OperatorProcess(
+            OperatorConfig(host, port, allow=allow, token=token), servers.commands, servers.status
         )
-        audience.start(timeout=10.0)
-        servers.processes.append(audience)
-        player.say("web", f"visitors' page: {audience.url()}", url=audience.url())
+        servers.processes.append(operator)
+        operator.start(timeout=20.0)
+        player.say("web", f"operator HTTP on {host}:{port}", host=host, port=port)
+        if player.args.audience is not None:
+            a_host, a_port = player.args.audience
+            audience = AudienceProcess(
+                AudienceConfig(host=a_host, port=a_port), servers.moods, servers.status
+            )
+            servers.processes.append(audience)
+            audience.start(timeout=20.0)
+            player.say("web", f"visitors' page: {audience.url()}", url=audience.url())
+    except Exception as exc:  # a port in use, a bad address: said once, the show plays on
+        player.say("web_failed", f"web server not started: {exc}", warning=True)
+        servers.ask_stop()
+        servers.processes = [p for p in servers.processes if p.alive()]
+        if not servers.processes:
+            return
     for process in servers.processes:
         servers.supervisor.watch(process)
-    player.say("web", f"operator HTTP on {host}:{port}", host=host, port=port)
-    player.web = servers
-    attach(player)
+    player.web = servers  # from here on the control loop ticks them (one assignment)
 
 
 def attach(player: Any) -> None:
@@ -107,6 +122,9 @@ def tick(player: Any) -> None:
     if servers is None or now < servers.due:
         return
     servers.due = now + STATUS_EVERY
+    stage = player.stage
+    if stage is not None and getattr(stage.control, "inbox", None) is None:
+        attach(player)
     for restart in servers.supervisor.poll():
         player.say("restart", f"the {restart.name} process {restart.why}; starting it again")
     _commands(player, servers)

@@ -70,6 +70,12 @@ class NotifySocket:
         self.sock.close()
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 class Play:
     """`symphony play PERFORMANCE` until `terminate()`."""
 
@@ -77,6 +83,8 @@ class Play:
         self, performance: Path, log: Path, *extra: str, env: dict[str, str] | None = None
     ):
         self.log = log
+        if "--http" not in extra:  # never the default port: other players may be running
+            extra = (*extra, "--http", f"127.0.0.1:{free_port()}")
         self.lines: list[str] = []
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
