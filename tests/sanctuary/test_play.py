@@ -145,7 +145,9 @@ def test_sighup_reloads_a_good_file_and_keeps_the_show_on_a_bad_one(tmp_path: Pa
     line = refused["msg"]
     assert f"{path}:" in line and "key 'programme.fadee'" in line, line
     assert still and same_engine, "the old show played on"
-    assert abs(after - 660.0) < 3.0, after
+    # The new file's 660 Hz, not the old 440 Hz (a capture chopped by the dummy
+    # driver's xruns under load smears the peak by a few Hz).
+    assert abs(after - 660.0) < 20.0, after
     assert new_engine not in (None, engine)
     assert code == 0
 
