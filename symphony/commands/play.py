@@ -102,7 +102,8 @@ class Player:
         last_status = time.monotonic()
         while not self.stopping:
             stage = self.stage
-            assert stage is not None
+            if stage is None:
+                break
             stage.control.run(until=stage.clock() + 1.0, stop=self._frame)
             if self.reload and not self.stopping:
                 self.reload = False
@@ -133,9 +134,26 @@ class Player:
         assert old is not None
         self._fade_out(old)
         old.stop(CHILDREN_SECONDS)
-        self.stage = Stage(performance, self.options, self.say)
+        self.stage = None
+        self.stage = self._new_stage(performance)
+        if self.stage is None:  # stopped while the new show could not start
+            return
         self.say("reloaded", f"reloaded {performance.path}", path=str(performance.path))
         self.watchdog.reloading(True)
+
+    def _new_stage(self, performance: Any) -> Stage | None:
+        """A new stage, tried again every few seconds until it starts (or the player
+        is stopped): a reload must never end the player."""
+        delay = 1.0
+        while not self.stopping:
+            try:
+                return Stage(performance, self.options, self.say)
+            except Exception as exc:
+                # (a failed start has already stopped its own engine)
+                self.say("start_failed", f"the show did not start: {exc}; retrying", True)
+            time.sleep(delay)
+            delay = min(10.0, delay * 2)
+        return None
 
     def _fade_out(self, stage: Stage) -> None:
         """The fade-out, while the control loop goes on sending the master down."""

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 START_DB = -30.0  # where every start's fade-in begins (audible, far below the show)
 FADE_IN_SECONDS = 3.0  # at least; the engine's rise limit may make it longer
 FADE_OUT_SECONDS = 0.8
+ENGINE_START_SECONDS = 60.0  # a loaded machine boots slowly; the supervisor retries after
 REHEARSAL_SECONDS = 300.0  # simulated people (--participants), made up front, stay this long
 
 
@@ -112,7 +113,7 @@ class Stage:
         from symphony.live.show_parts import start_midi, supervision
         from symphony.performance.sources import live_sources
 
-        self.engine.start()
+        self.engine.start(timeout=ENGINE_START_SECONDS)
         self.started = time.monotonic()
         self.fader = Fader()
         sources: list[Any] = []  # no sensors: the visitors' moods and the scenes
