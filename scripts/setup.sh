@@ -7,14 +7,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=0
-for pkg in jackd2 libportaudio2 liblo-tools libsndfile1 chromium; do
+for pkg in jackd2 libportaudio2 liblo-tools libsndfile1 systemd chromium; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt=1
 done
 if [ "$need_apt" = 1 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
-    jackd2 libportaudio2 liblo-tools libsndfile1 chromium >/dev/null
+    jackd2 libportaudio2 liblo-tools libsndfile1 systemd chromium >/dev/null
 fi
 
 PY=${PYTHON:-python3}

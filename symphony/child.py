@@ -290,3 +290,36 @@ class Mailbox:
             raise queue.Empty
         self._seen = sequence
         return pickle.loads(payload)
+
+
+STOP_SECONDS = 3.0  # SIGTERM (or Ctrl-C) to a show's exit, at most
+CHILDREN_SECONDS = 1.2  # for a show's children to end before they are killed
+
+
+def kill_children() -> None:
+    """Anything else this process started with multiprocessing: killed by PID, now."""
+    import contextlib
+    import multiprocessing
+    import signal
+
+    for child in multiprocessing.active_children():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child.pid or 0, signal.SIGKILL)
+        child.join(0.5)
+
+
+def exit_now(code: int) -> None:
+    """End a show's process now that every child has ended or been killed.
+
+    The interpreter's own shutdown (multiprocessing's exit handlers joining
+    what is left, library finalizers) took seconds on a loaded machine, and
+    SIGTERM must end a show within STOP_SECONDS: flush what was said, leave.
+    """
+    import logging
+    import sys
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)

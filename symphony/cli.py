@@ -80,6 +80,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     live.add_argument("--no-console", action="store_true", help="status lines instead of a UI")
 
+    play = sub.add_parser("play", help="the sanctuary player: unattended, by a daily programme")
+    from symphony.sanctuary.args import add_arguments as play_arguments
+    from symphony.sanctuary.args import add_calibrate_arguments
+
+    play_arguments(play, _positive_int)
+
+    calibrate = sub.add_parser(
+        "calibrate-room", help="play the reference and take the room's SPL (hearing safety)"
+    )
+    add_calibrate_arguments(calibrate)
+
     monitor = sub.add_parser("monitor", help="show a sensor's live features and quality")
     monitor.add_argument(
         "source",
@@ -143,6 +154,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from symphony.commands.live import run_live
 
             return run_live(args)
+        if args.command == "calibrate-room":
+            from symphony.sanctuary.calibrate import run_calibrate
+
+            return run_calibrate(args)
+        if args.command == "play":
+            from symphony.commands.play import run_play
+
+            return run_play(args)
         if args.command == "monitor":
             from symphony.commands.monitor import run_monitor
 

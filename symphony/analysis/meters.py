@@ -32,8 +32,6 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy import fft as sp_fft
-from scipy import signal
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -125,6 +123,8 @@ def interpolation_filter(factor: int) -> FloatArray:
     """
     if factor == 1:
         return np.ones(1)
+    from scipy import signal  # here: the engine imports this module and must boot fast
+
     n_taps = factor * _TAPS_PER_PHASE + 1
     taps = signal.firwin(n_taps, 1.0 / factor, window=("kaiser", _KAISER_BETA), scale=False)
     return np.asarray(taps, dtype=np.float64) * factor
@@ -192,6 +192,8 @@ class TruePeakMeter:
             return 0.0
         if self._context == 0:
             return float(np.max(np.abs(segment)))
+        from scipy import fft as sp_fft
+
         n_fft = sp_fft.next_fast_len(n + self._context, real=True)
         spectra = self._spectra.get(n_fft)
         if spectra is None:
@@ -310,6 +312,8 @@ class LoudnessMeter:
             raise ValueError(f"expected {self.channels} channels, got {arr.shape[1]}")
         if len(arr) == 0:
             return
+        from scipy import signal
+
         filtered, self._zi = signal.sosfilt(self._sos, arr, axis=0, zi=self._zi)
         squared = np.concatenate([self._pending, np.square(filtered)])
         end = self._frames_seen + len(arr)

@@ -17,28 +17,26 @@ ends it, should anything still block the way out.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import faulthandler
-import math
-import multiprocessing as mp
-import os
 import signal
 import sys
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
+from symphony.child import exit_now
 from symphony.engine.realtime import EngineProcess, RealtimeOptions
 from symphony.errors import SymphonyError
 from symphony.live.collective_out import CollectiveOut
 from symphony.live.control import LiveControl
-from symphony.live.default_mapping import describe, note_bindings
-from symphony.live.midi_process import MidiProcess
 from symphony.live.priority import GiveWay, shield_threads, yield_to_audio
-from symphony.live.show_state import ShowBoard, board_size
+from symphony.live.show_parts import (
+    STOP_SECONDS,
+    kill_children,
+    start_midi,
+    stop_show,
+    supervision,
+)
 from symphony.live.show_status import LiveState, roster_summary
 from symphony.live.supervisor import Supervisor
 from symphony.performance.loader import load_performance
@@ -46,10 +44,6 @@ from symphony.performance.schema import OscOutputSpec
 from symphony.performance.sources import anyone_consents, consent_of, live_sources
 from symphony.session.keeping import Keeping
 from symphony.session.signals import SignalRecorder, signals_folder
-
-STOP_SECONDS = 3.0  # SIGTERM (or Ctrl-C) to exit, at most
-CHILDREN_SECONDS = 1.2  # for the engine and MIDI processes to end before they are killed
-SUPERVISE_SECONDS = 0.1  # how often the control loop looks at its children
 
 
 def default_session_path(performance: Path) -> Path:
@@ -144,38 +138,12 @@ def run_live(args: argparse.Namespace) -> int:
         for source in sources:
             source.close()
 
-    midi: MidiProcess | None = None
-    ctx = mp.get_context("spawn")
-    positions = ctx.Array("d", [math.nan] * len(control.layout), lock=False)
-    layers = [layer.name for layer in spec.layers]
-    board = ctx.Array("i", board_size(layers), lock=False)
-    control.board = ShowBoard(list(spec.scenes), layers, board)  # scene and layers, for LEDs
-    control.board.clear()
-    midi = MidiProcess(
-        args.controller,
-        performance.path,
-        engine.midi_lane,
-        positions,
-        api=args.midi_api,
-        board=board,
-    )
     try:
-        midi.start()
-    except Exception as exc:
-        if args.controller is None and isinstance(exc, SymphonyError):
-            # No controller asked for: a show without MIDI still plays.
-            print(f"symphony: warning: {exc}; playing on without MIDI input", file=sys.stderr)
-            midi = None
-        else:
-            close_sources()
-            engine.stop()
-            raise
-    if midi is not None:
-        control.commands = midi.commands
-        control.positions = positions
-        if args.controller is None:
-            mapping = describe(*note_bindings(spec, control.layout))
-            print(f"symphony live: {mapping}", file=sys.stderr)
+        midi = start_midi(args.controller, performance, engine, control, args.midi_api)
+    except Exception:
+        close_sources()
+        engine.stop()
+        raise
     yield_to_audio()  # from here on the audio threads win every contest for the CPU
     courtesy = GiveWay()
     if courtesy.install():  # and get the CPU back within GIVE_WAY_EVERY of asking
@@ -204,7 +172,7 @@ def run_live(args: argparse.Namespace) -> int:
     supervisor.watch(engine, on_ready=control.resync)  # a new engine gets the whole state
     if midi is not None:
         supervisor.watch(midi)
-    supervise = _supervision(supervisor, engine, control)
+    supervise = supervision(supervisor, engine, control)
 
     def stop() -> bool:
         supervise()
@@ -224,9 +192,11 @@ def run_live(args: argparse.Namespace) -> int:
                 print(status_line(control.state), flush=True)
     finally:
         faulthandler.dump_traceback_later(STOP_SECONDS, exit=True)  # Ctrl-D, q, the end too
-        _stop_show(engine, midi, console, close_sources, keeping)
+        stop_show(engine, midi, console, close_sources, keeping)
+        kill_children()
         faulthandler.cancel_dump_traceback_later()
     print(f"session log written: {session}", file=sys.stderr)
+    exit_now(0)  # every child has ended or been killed, the log is closed (child.exit_now)
     return 0
 
 
@@ -238,59 +208,3 @@ def open_outputs(specs: list[OscOutputSpec], control: LiveControl) -> Collective
     for spec in specs:
         print(f"symphony live: collective out to {spec.host}:{spec.port}", file=sys.stderr)
     return CollectiveOut(specs, lambda participant: control.book.get(participant).record)
-
-
-def _supervision(supervisor: Supervisor, engine: EngineProcess, control: Any) -> Callable[[], None]:
-    """What the control loop calls at every step: look at the children now and then."""
-    due = [0.0]
-    rebuilds = [engine.clock.rebuilds]
-
-    def supervise() -> None:
-        now = time.monotonic()
-        if now < due[0]:
-            return
-        due[0] = now + SUPERVISE_SECONDS
-        for restart in supervisor.poll():
-            print(
-                f"symphony live: the {restart.name} process {restart.why}; starting it again "
-                f"({supervisor.restarts + 1} restarts)",
-                file=sys.stderr,
-                flush=True,
-            )
-        if engine.clock.rebuilds != rebuilds[0]:  # the engine rebuilt its graph (JACK came back)
-            rebuilds[0] = engine.clock.rebuilds
-            control.resync()
-
-    return supervise
-
-
-def _stop_show(
-    engine: EngineProcess,
-    midi: MidiProcess | None,
-    console: Any,
-    close_sources: Callable[[], None],
-    keeping: Keeping,
-) -> None:
-    """End every part of the show at once, each with a deadline; never wait longer."""
-    until = time.monotonic() + CHILDREN_SECONDS
-    engine.child.ask_stop()
-    if midi is not None:
-        midi.child.ask_stop()
-    if console is not None:
-        console.quit.set()
-    closing = threading.Thread(target=close_sources, name="close-sources", daemon=True)
-    closing.start()  # a source's device may take its time to let go: not on the way out
-    if midi is not None:
-        midi.child.finish(until)
-    engine.child.finish(until)
-    keeping.wait(max(0.0, until - time.monotonic()))  # a withdrawal's rewrite, before the end
-    engine.close()  # the session log's last lines
-    if console is not None:
-        from symphony.console.launch import stop_console
-
-        stop_console(console)
-    closing.join(max(0.0, until + 0.5 - time.monotonic()))
-    for child in mp.active_children():  # anything else we started: by PID, now
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(child.pid or 0, signal.SIGKILL)
-        child.join(0.5)

@@ -132,9 +132,17 @@ class EngineProcess:
     def process(self) -> Any:
         return self.child.process
 
+    def spawn(self) -> None:
+        """Start the engine process without waiting (`start` then waits for it): the
+        caller can do its own imports meanwhile (the player's first sound comes sooner)."""
+        self.child.spawn()
+        self._spawned = True
+
     def start(self, timeout: float = 20.0) -> None:
         """Start the engine and wait until it serves; raise its own error if it cannot."""
-        self.child.spawn()
+        if not getattr(self, "_spawned", False):
+            self.child.spawn()
+        self._spawned = False
         if not self.child.wait_ready(timeout):
             failed = not self.child.alive()
             where: str | None = None  # the engine's own message names where
@@ -147,6 +155,12 @@ class EngineProcess:
             raise SymphonyError(reason, where=where)
         if self.writer is not None:
             self.writer.start()
+
+    def preset(self, target: int, value: float) -> None:
+        """Before `start`: the engine's first block plays `target` at `value`, not at
+        the performance's initial value (the player's fade-in starts the master low)."""
+        self.state[target] = float(value)
+        self._restore = True
 
     def restart(self) -> None:
         """Start a new engine process (the old one is dead) from the last values sent.

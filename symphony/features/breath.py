@@ -20,7 +20,6 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.signal import butter, freqz, sosfilt_zi
 
 from symphony.features.stream import (
     ABSURD,
@@ -111,6 +110,8 @@ class BreathBank:
         >= 0.8); from the heart, scattered cycles mean that there may be no
         breathing in the signal at all, so quality needs steady cycles.
         """
+        from scipy.signal import butter, freqz, sosfilt_zi
+
         self.fs = fs = float(fs)
         self.derived = derived
         hp = butter(1, _HIGHPASS, btype="highpass", fs=fs, output="sos")

@@ -29,7 +29,6 @@ from the belt processor's own amplitude and regularity checks.
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import butter, sosfilt_zi
 
 from symphony.features.stream import ABSURD, Array, IntArray, RowBank, hold_invalid, sos_rows
 
@@ -42,6 +41,8 @@ class RiivBank:
     """Pulse-derived respiration for many PPG streams of one rate, as rows."""
 
     def __init__(self, fs: float) -> None:
+        from scipy.signal import butter, sosfilt_zi
+
         self.fs = fs = float(fs)
         self.step = max(1, round(fs / _TARGET_RATE))
         band = (_BAND[0], min(_BAND[1], 0.4 * fs))

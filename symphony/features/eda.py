@@ -12,7 +12,6 @@ them nor needs a sequential loop.
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import butter, sosfilt_zi
 
 from symphony.features.stream import (
     ABSURD,
@@ -39,6 +38,8 @@ class EdaBank:
     names: tuple[str, ...] = ("eda_level", "eda_activity", "q_eda")
 
     def __init__(self, fs: float) -> None:
+        from scipy.signal import butter, sosfilt_zi
+
         self.fs = fs = float(fs)
         self.sos = np.ascontiguousarray(
             butter(2, min(1.0, 0.4 * fs), btype="lowpass", fs=fs, output="sos")

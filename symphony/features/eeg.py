@@ -14,7 +14,6 @@ feature that changes over tens of seconds anyway.
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import butter, sosfilt_zi
 
 from symphony.features.stream import (
     ABSURD,
@@ -46,6 +45,8 @@ class EegBank:
     names: tuple[str, ...] = ("eeg_ratio", "q_eeg")
 
     def __init__(self, fs: float, channels: int) -> None:
+        from scipy.signal import butter, sosfilt_zi
+
         self.fs, self.channels = fs, c = float(fs), int(channels)
         self.hp = np.ascontiguousarray(butter(2, 1.0, btype="highpass", fs=fs, output="sos"))
         self.band_sos = {

@@ -33,7 +33,6 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.signal import butter, group_delay, sosfilt_zi
 
 from symphony.features.stream import (
     ABSURD,
@@ -149,6 +148,8 @@ class HeartBank:
     names: tuple[str, ...] = ("hr", "rmssd", "q_heart")
 
     def __init__(self, fs: float, params: HeartParams = PPG) -> None:
+        from scipy.signal import butter, group_delay, sosfilt_zi
+
         self.fs, self.params = float(fs), params
         self.sos = np.ascontiguousarray(
             butter(params.order, params.band, btype="bandpass", fs=fs, output="sos"),

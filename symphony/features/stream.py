@@ -13,17 +13,39 @@ running float sum.)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
-from scipy.signal import lfilter, sosfilt
 
-try:  # scipy's own kernels, without the per-call checks (see `sos_filter`, `ema`)
-    from scipy.signal._sigtools import _linear_filter as _lfilter_kernel
-    from scipy.signal._sosfilt import _sosfilt as _sos_kernel
-except ImportError:  # pragma: no cover - a scipy that moved them: the public paths are used
-    _sos_kernel = _lfilter_kernel = None
+_KERNELS: list[Any] = []
+
+
+def load_filters() -> None:
+    """Import scipy's filters now: the control process does, before it yields the CPU
+    to the audio (live.priority), so that no feature pays for the import mid-show."""
+    import scipy.signal  # noqa: F401
+
+    _kernels()
+
+
+def _kernels() -> tuple[Any, Any]:
+    """scipy's own kernels, without the per-call checks (see `sos_filter`, `ema`).
+
+    Imported at first use, not with this module: loading a performance imports
+    the feature registry, and the engine process, which never filters, must
+    boot without scipy (the player's first sound within 2 s).
+    """
+    if not _KERNELS:
+        try:
+            from scipy.signal._sigtools import _linear_filter
+            from scipy.signal._sosfilt import _sosfilt
+        except ImportError:  # pragma: no cover - a scipy that moved them: the public paths
+            _KERNELS.extend([None, None])
+        else:
+            _KERNELS.extend([_linear_filter, _sosfilt])
+    return _KERNELS[0], _KERNELS[1]
+
 
 Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -46,10 +68,13 @@ def ema(x: Array, alpha: float, zi: Array) -> tuple[Array, Array]:
     """
     if x.shape[-1] == 0:
         return x.copy(), zi
+    _lfilter_kernel = _KERNELS[0] if _KERNELS else _kernels()[0]
     b, a = np.array([alpha]), np.array([1.0, alpha - 1.0])
     if _lfilter_kernel is not None and x.dtype == np.float64 and zi.dtype == np.float64:
         y, zf = _lfilter_kernel(b, a, x, -1, zi)  # what lfilter calls: same numbers
     else:
+        from scipy.signal import lfilter
+
         y, zf = lfilter(b, a, x, axis=-1, zi=zi)
     return np.asarray(y), np.asarray(zf)
 
@@ -171,7 +196,10 @@ def sos_filter(sos: Array, x: Array, zi: Array) -> tuple[Array, Array]:
     """
     if x.shape[-1] == 0:
         return x.copy(), zi
+    _sos_kernel = _KERNELS[1] if _KERNELS else _kernels()[1]
     if _sos_kernel is None:
+        from scipy.signal import sosfilt
+
         y, z_end = sosfilt(sos, x, axis=-1, zi=zi)
         return np.asarray(y), np.asarray(z_end)
     sections = sos.shape[0]
@@ -342,7 +370,10 @@ def sos_rows(sos: Array, x: Array, zi: Array) -> tuple[Array, Array]:
     """
     if x.shape[-1] == 0:
         return x.copy(), zi
+    _sos_kernel = _KERNELS[1] if _KERNELS else _kernels()[1]
     if _sos_kernel is None:
+        from scipy.signal import sosfilt
+
         y, z = sosfilt(sos, x, axis=-1, zi=np.moveaxis(zi, 1, 0))
         return np.asarray(y), np.ascontiguousarray(np.moveaxis(np.asarray(z), 0, 1))
     out = np.array(x, dtype=np.float64, order="C")

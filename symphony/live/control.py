@@ -38,6 +38,7 @@ from symphony.collective.privacy import LaneOwners
 from symphony.collective.room import INPUTS, Room, RoomFrame, Trigger, room_hop_frames
 from symphony.collective.voicing import RoomVoices, stand_in
 from symphony.features.group import GroupFeatures
+from symphony.features.stream import load_filters
 from symphony.features.track import FeatureTrack
 from symphony.inputs.source import Source
 from symphony.live.performer import Performer
@@ -46,6 +47,8 @@ from symphony.mapping.conductor import Conductor
 from symphony.mapping.layout import ControlLayout
 from symphony.performance.loader import Performance
 from symphony.performance.sources import ParticipantConsent, named_participants
+
+load_filters()  # scipy, now: the features' filters must not import it mid-show (stream.py)
 
 Array = npt.NDArray[np.float64]
 Send = Callable[..., bool]  # send(target, value[, tag]) -> accepted
@@ -120,6 +123,10 @@ class LiveControl:
         self._explained = -1.0
         # Around each step: live.priority.GiveWay when the live command runs us.
         self.courtesy: AbstractContextManager[Any] = contextlib.nullcontext()
+        # The master gain's ceiling (dB) over everything else: `symphony play`'s
+        # fades, quiet hours and house limit. inf: none.
+        self.master_cap = math.inf
+        self._master_row = self.row_of.get(self.performer.master)
 
     # --- commands, moods and consent ---------------------------------------------------------
 
@@ -254,6 +261,9 @@ class LiveControl:
         public = self.public.step(times, self._public_values, self._presence)[:, 0]
         self.performer.apply_to(values)
         self.performer.apply_to(public, keep_body=False)
+        row = self._master_row
+        if row is not None and self.master_cap < values[row]:
+            values[row] = public[row] = self.master_cap
         self._send_values(values, public, now)
         self._fire(fired)
         publish(self, now, values)

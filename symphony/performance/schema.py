@@ -20,6 +20,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from symphony.engine.speakers import LayoutName, SpeakerLayout
 from symphony.mapping.curves import Curve
 from symphony.performance.timecode import parse_time
+from symphony.sanctuary.spec import ProgrammeSpec, SanctuarySpec
 
 Seconds = Annotated[float, BeforeValidator(parse_time)]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=64)]
@@ -399,3 +400,6 @@ class PerformanceSpec(_Strict):
     midi: MidiSpec | None = None
     scenes: dict[str, SceneSpec] = Field(default_factory=dict)
     timeline: list[Cue] = Field(default_factory=list)
+    # `symphony play`: the daily programme and the room's hearing safety.
+    programme: ProgrammeSpec | None = None
+    sanctuary: SanctuarySpec = Field(default_factory=SanctuarySpec)

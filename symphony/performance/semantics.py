@@ -18,6 +18,7 @@ from symphony.performance.output_checks import check_outputs
 from symphony.performance.room_checks import check_macros, check_speakers, check_voices
 from symphony.performance.schema import PerformanceSpec
 from symphony.performance.toml_lines import KeyPath, TomlLines
+from symphony.sanctuary.spec import check_programme
 
 
 class _Reporter:
@@ -80,6 +81,7 @@ def check_references(
                 raise report.fail("an output channel is listed twice", ("layers", i, "channels"))
     check_speakers(spec, report.fail)
     check_outputs(spec, report.fail)
+    check_programme(spec, report.fail)
     check_voices(spec, patches, report.fail)
     layout = ControlLayout(spec, patches)
     check_macros(spec, layout, report.fail)
