@@ -171,6 +171,8 @@ class LiveControl:
                 self.recorder.write(name, chunks)
             for chunk in chunks:
                 try:
+                    if chunk.hints:  # headset off, electrode contact: EEG quality at once
+                        self.features.hint(chunk.participant, chunk.hints, chunk.signal.start)
                     self.features.push(chunk.participant, chunk.signal)
                 except ValueError as exc:  # e.g. a sensor that changed its rate: skip the chunk
                     log.warning("source %s, %s: %s", name, chunk.participant, exc)
