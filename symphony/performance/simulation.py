@@ -18,6 +18,9 @@ from symphony.inputs.recording import ParticipantRecording
 from symphony.inputs.simulated import StateChange, simulate_group
 from symphony.performance.schema import PerformanceSpec
 
+# s: the simulator's shortest recording; a shorter render uses the start of one.
+MIN_SIMULATED = 1.0
+
 
 def participant_script(spec: PerformanceSpec) -> list[StateChange]:
     """Scripted simulated states, from the scenes that name one."""
@@ -40,7 +43,8 @@ def dropout_windows(spec: PerformanceSpec, duration: float) -> list[tuple[float,
 def simulate(
     spec: PerformanceSpec, duration: float, seed: int, participants: int
 ) -> tuple[list[ParticipantRecording], list[Fault]]:
-    recordings = simulate_group(participants, duration, seed, participant_script(spec))
+    seconds = max(duration, MIN_SIMULATED)
+    recordings = simulate_group(participants, seconds, seed, participant_script(spec))
     faults = plan_faults(spec, duration, seed, participants)
     inject(recordings, faults)
     return recordings, faults
@@ -56,7 +60,8 @@ def _bodies(
 ) -> list[FeatureTrack]:
     """Simulate some participants, corrupt them as planned, extract their features."""
     spec, duration, seed, count, indices, faults, rate = job
-    recordings = simulate_group(count, duration, seed, participant_script(spec), indices=indices)
+    seconds = max(duration, MIN_SIMULATED)  # a render shorter than that uses its start
+    recordings = simulate_group(count, seconds, seed, participant_script(spec), indices=indices)
     inject(recordings, faults)
     return [extract_features(rec, rate=rate) for rec in recordings]
 
