@@ -144,6 +144,7 @@ class _Member:
     # (newest end, oldest end, lowest k_next) of `sources()`; None after any change.
     summary: tuple[float, float, int] | None = None
     empty: FeatureTrack | None = None  # the track of a pull with nothing new, reused
+    late: bool = False  # joined after the calibration window: a running baseline
 
     def heart(self) -> Lane | None:
         """The lane giving heartbeats: ECG when there is one, else PPG."""
@@ -259,10 +260,26 @@ class GroupFeatures:
         if member is None:
             self.add(participant)
             member = self.members[participant]
+            # A newcomer after the calibration ritual has no window of their own:
+            # their baseline runs over what they give from now on.
+            member.late = self.calibration is not None and signal.start >= self.calibration[1]
         lane = member.lanes.get(signal.kind)
         if lane is None:
             lane = self._new_lane(member, signal.kind)
         self._push_lane(lane, signal)
+
+    def baseline_of(self, participant: str) -> str:
+        """ "calibrated" (from the ritual), or "running" (no ritual, or joined after it)."""
+        member = self.members.get(participant)
+        if self.calibration is None or member is None or member.late:
+            return "running"
+        return "calibrated"
+
+    def calibration_progress(self) -> tuple[int, int]:
+        """(people whose baseline has settled, people taking part in the ritual)."""
+        ritual = [m.index for m in self._order if not m.late]
+        settled = self._baselines.settled(np.array(ritual, dtype=np.int64))
+        return int(settled.sum()), len(ritual)
 
     def hint(self, participant: str, hints: dict[str, float], at: float) -> None:
         """Device hints (headset on, electrode contact) that came with samples from `at` s.
@@ -595,7 +612,8 @@ class GroupFeatures:
         if self.calibration is not None:
             t = (k0[:, None] + np.arange(n)) / self.rate
             a, b = self.calibration
-            learn = learn & ((t >= a) & (t < b))[:, None, :]
+            late = np.array([[m.late] for m in members])
+            learn = learn & (((t >= a) & (t < b)) | late)[:, None, :]
         bases, spreads = self._baselines.update(
             rows, k0, np.stack([x[name] for name, _ in _BASE_INPUTS], axis=1), learn
         )

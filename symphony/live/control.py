@@ -44,6 +44,7 @@ from symphony.live.show_status import LiveState, Names, publish
 from symphony.mapping.conductor import Conductor
 from symphony.mapping.layout import ControlLayout
 from symphony.performance.loader import Performance
+from symphony.performance.schema import feature_options
 from symphony.performance.sources import ParticipantConsent, named_participants
 
 Array = npt.NDArray[np.float64]
@@ -89,7 +90,7 @@ class LiveControl:
         self.hop = room_hop_frames(self.rate)
         self._updates = 0  # room updates so far: the next is due at updates * hop / rate
         self.owners = LaneOwners(spec.mappings, [t.name for t in self.conductor.targets])
-        self.features = GroupFeatures(self.rate)
+        self.features = GroupFeatures(self.rate, **feature_options(spec, spec.performance.duration))
         self.latest: dict[str, dict[str, float]] = {}  # for the console only: never written
         self.frame: RoomFrame | None = None
         self._values: dict[str, Array] = {}

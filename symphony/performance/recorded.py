@@ -23,7 +23,7 @@ from symphony.features.simple import ParticipantFeatures, concat_tracks
 from symphony.features.track import FeatureTrack
 from symphony.inputs.recording import Signal
 from symphony.inputs.source import SignalChunk, Source
-from symphony.performance.schema import PerformanceSpec
+from symphony.performance.schema import PerformanceSpec, feature_options
 from symphony.performance.sources import require_replayable, show_spec
 
 # Seconds of signal handed out per poll: large enough that Python overhead
@@ -67,6 +67,7 @@ def recorded_tracks(
     consent is the consent of every source that delivers them).
     """
     sources = replay_sources(spec, path)
+    options = feature_options(spec, duration)
     features: dict[str, ParticipantFeatures] = {}
     pieces: dict[str, list[FeatureTrack]] = {}
     for source in sources:
@@ -82,7 +83,7 @@ def recorded_tracks(
                     if seen is not None:
                         seen(source.name, who)
                     if who not in features:
-                        features[who] = ParticipantFeatures(who, rate)
+                        features[who] = ParticipantFeatures(who, rate, **options)
                         pieces[who] = []
                     features[who].push(signal)
             for who, extractor in features.items():

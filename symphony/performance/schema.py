@@ -295,6 +295,9 @@ class MidiSpec(_Strict):
 
 class SceneSpec(_Strict):
     description: str = ""
+    # A resting scene whose good frames alone make each person's baseline (features/
+    # group.py's calibration window); people who join later get a running baseline.
+    calibrate: bool = False
     participants: SimState | None = None
     dropouts: int = Field(default=0, ge=0, le=64)
     params: dict[str, float] = Field(default_factory=dict)
@@ -324,10 +327,33 @@ class Cue(_Strict):
     max_gain_rise_db_per_s: float | None = Field(default=None, gt=0.0, le=120.0)
 
 
+_EEG_BANDS = ("delta", "theta", "alpha", "beta", "gamma")
+
+
+class FeaturesSpec(_Strict):
+    """`[features]`: how the per-person features are computed."""
+
+    # Band edges in Hz replacing the defaults of features/eeg.py, e.g. alpha = [8, 12].
+    eeg_bands: dict[str, tuple[float, float]] = Field(default_factory=dict)
+
+    @field_validator("eeg_bands")
+    @classmethod
+    def _bands(cls, v: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        for name, (low, high) in v.items():
+            if name not in _EEG_BANDS:
+                raise ValueError(f"unknown EEG band '{name}' (one of: {', '.join(_EEG_BANDS)})")
+            if not 0.1 <= low < high <= 200.0:
+                raise ValueError(
+                    f"EEG band '{name}' must be [low, high] Hz with 0.1 <= low < high <= 200"
+                )
+        return v
+
+
 class PerformanceSpec(_Strict):
     performance: PerformanceMeta
     output: OutputSpec = Field(default_factory=OutputSpec)
     participants: ParticipantsSpec = Field(default_factory=ParticipantsSpec)
+    features: FeaturesSpec = Field(default_factory=FeaturesSpec)
     sources: list[SourceSpec] = Field(default_factory=list)
     layers: list[LayerSpec] = Field(min_length=1)
     mappings: list[MappingSpec] = Field(default_factory=list)
@@ -337,3 +363,19 @@ class PerformanceSpec(_Strict):
     midi: MidiSpec | None = None
     scenes: dict[str, SceneSpec] = Field(default_factory=dict)
     timeline: list[Cue] = Field(default_factory=list)
+
+
+def calibration_window(spec: PerformanceSpec, duration: float) -> tuple[float, float] | None:
+    """Show seconds of the first `calibrate = true` scene on the timeline, if any."""
+    for k, cue in enumerate(spec.timeline):
+        if spec.scenes[cue.scene].calibrate:
+            end = spec.timeline[k + 1].at if k + 1 < len(spec.timeline) else duration
+            end = min(end, duration)
+            return (cue.at, end) if cue.at < end else None
+    return None
+
+
+def feature_options(spec: PerformanceSpec, duration: float) -> dict[str, Any]:
+    """Keyword arguments of the feature extractors (`GroupFeatures`) for this performance."""
+    bands = {name: (float(a), float(b)) for name, (a, b) in spec.features.eeg_bands.items()}
+    return {"calibration": calibration_window(spec, duration), "bands": bands or None}

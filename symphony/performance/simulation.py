@@ -16,7 +16,7 @@ from symphony.features.track import FeatureTrack
 from symphony.inputs.faults import Fault, inject, plan_dropouts
 from symphony.inputs.recording import ParticipantRecording
 from symphony.inputs.simulated import StateChange, simulate_group
-from symphony.performance.schema import PerformanceSpec
+from symphony.performance.schema import PerformanceSpec, feature_options
 
 # s: the simulator's shortest recording; a shorter render uses the start of one.
 MIN_SIMULATED = 1.0
@@ -63,7 +63,8 @@ def _bodies(
     seconds = max(duration, MIN_SIMULATED)  # a render shorter than that uses its start
     recordings = simulate_group(count, seconds, seed, participant_script(spec), indices=indices)
     inject(recordings, faults)
-    return [extract_features(rec, rate=rate) for rec in recordings]
+    options = feature_options(spec, duration)
+    return [extract_features(rec, rate=rate, **options) for rec in recordings]
 
 
 def participant_tracks(
