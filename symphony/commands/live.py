@@ -70,6 +70,8 @@ def status_line(state: LiveState) -> str:
     ]
     if state.dropped:
         parts.append(f"dropped {state.dropped}")
+    if state.calibrating:
+        parts.append(state.calibrating)
     return "  ".join(parts)
 
 
