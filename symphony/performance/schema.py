@@ -15,7 +15,7 @@ import difflib
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, field_validator
 
 from symphony.engine.speakers import LayoutName, SpeakerLayout
 from symphony.mapping.curves import Curve
@@ -297,7 +297,7 @@ class SceneSpec(_Strict):
     description: str = ""
     # A resting scene whose good frames alone make each person's baseline (features/
     # group.py's calibration window); people who join later get a running baseline.
-    calibrate: bool = False
+    calibrate: StrictBool = False
     participants: SimState | None = None
     dropouts: int = Field(default=0, ge=0, le=64)
     params: dict[str, float] = Field(default_factory=dict)
