@@ -128,4 +128,5 @@ def test_a_render_shorter_than_a_second_renders(tmp_path: Path) -> None:
     import soundfile as sf
 
     info = sf.info(str(out))
-    assert info.frames == 24000  # 0.5 s at the demo's 48 kHz
+    # 0.5 s at the demo's 48 kHz, in whole audio blocks of 256 (24 064 frames)
+    assert 24000 <= info.frames < 24000 + 256, info.frames
