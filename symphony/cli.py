@@ -11,6 +11,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from symphony import __version__
 from symphony.errors import SymphonyError
@@ -37,8 +38,40 @@ def _positive_int(text: str) -> int:
     return value
 
 
+_MAX_PARTICIPANTS = 256  # simulated people a command accepts (the design's largest room)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, answering a bad argument with one line (naming the option) and status 2.
+
+    argparse's own answer is the whole usage block and then the error; in a
+    terminal full of show output the line that matters is lost, so the usage
+    is left to --help.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _participants_arg(text: str) -> int:
+    value = _positive_int(text)
+    if value > _MAX_PARTICIPANTS:
+        raise argparse.ArgumentTypeError(f"at most {_MAX_PARTICIPANTS}, got {value}")
+    return value
+
+
+def _seconds_arg(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0.0 <= value <= 3600.0:
+        raise argparse.ArgumentTypeError(f"expected 0 to 3600 seconds, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="symphony",
         description="Neuro-Symphony: participants' biosignals drive a generative soundscape.",
     )
@@ -53,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--seed", type=_positive_int, help="random seed (default: file's)")
     render.add_argument(
         "--participants",
-        type=_positive_int,
+        type=_participants_arg,
         help="N simulated participants (default: the file's sources, else its count)",
     )
     render.add_argument("--plot", type=Path, help="also draw the performance to a PNG")
@@ -76,7 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--duration", type=_time_arg, help="stop after this long")
     live.add_argument("--seed", type=_positive_int)
     live.add_argument(
-        "--participants", type=_positive_int, help="N simulated participants instead of sources"
+        "--participants",
+        type=_participants_arg,
+        help="N simulated participants instead of sources",
     )
     live.add_argument("--no-console", action="store_true", help="status lines instead of a UI")
 
@@ -112,7 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     devices = sub.add_parser(
         "devices", help="list boards, LSL streams, MIDI and JACK ports now visible"
     )
-    devices.add_argument("--wait", type=float, default=1.0, help="seconds to look for LSL streams")
+    devices.add_argument(
+        "--wait", type=_seconds_arg, default=1.0, help="seconds to look for LSL streams"
+    )
     devices.add_argument(
         "performance", type=Path, nargs="?", help="also try this performance's [[sources]]"
     )
@@ -126,7 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     learn.add_argument("--name", help="the controller's name in the profile")
     learn.add_argument("--midi-api", choices=("jack", "alsa"), default="jack")
     learn.add_argument(
-        "--pause", type=float, default=1.0, help="accept by itself after this quiet (0: never)"
+        "--pause",
+        type=_seconds_arg,
+        default=1.0,
+        help="accept by itself after this quiet (0: never)",
     )
     learn.add_argument("--force", action="store_true", help="replace an existing profile")
 

@@ -175,6 +175,13 @@ def _section(title: str, probe: Callable[[], list[str]]) -> None:
 
 def run_devices(args: argparse.Namespace) -> int:
     wait = float(getattr(args, "wait", 1.0))
+    performance = getattr(args, "performance", None)
+    if performance is not None:  # a mistyped or broken file: one line, before any listing
+        from symphony.performance.loader import parse_performance
+        from symphony.performance.sources import check_sources
+
+        spec, lines = parse_performance(performance)
+        check_sources(spec, performance, lines)
     jack_up = jack_running()
     _section("BrainFlow boards", brainflow_lines)
     _section(f"LSL streams (looked for {wait:g} s)", lambda: lsl_lines(wait))
@@ -186,7 +193,6 @@ def run_devices(args: argparse.Namespace) -> int:
         jack_lines if jack_up else (lambda: ["no JACK server running"]),
     )
     _section("Sensor profiles (hardware/sensors)", profile_lines)
-    performance = getattr(args, "performance", None)
     if performance is not None:
         seconds = max(wait, 3.0)
         _section(

@@ -68,7 +68,21 @@ def status_line(state: LiveState) -> str:
     ]
     if state.dropped:
         parts.append(f"dropped {state.dropped}")
+    if state.calibrating:
+        parts.append(state.calibrating)
     return "  ".join(parts)
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Odd options answered before any process starts (the engine takes seconds)."""
+    if args.buffer is not None and not 16 <= args.buffer <= 8192:
+        raise SymphonyError(
+            f"an audio block of {args.buffer} frames", where="--buffer", expected="16 to 8192"
+        )
+    if args.controller is not None:
+        from symphony.midi.profiles import load_profile
+
+        load_profile(args.controller)  # a missing or broken profile: its own one line
 
 
 def run_live(args: argparse.Namespace) -> int:
@@ -83,6 +97,7 @@ def run_live(args: argparse.Namespace) -> int:
             where=session,
             expected="a new --record path (or none: sessions/NAME-TIME.session)",
         )
+    _check_options(args)
     session.parent.mkdir(parents=True, exist_ok=True)
     options = RealtimeOptions(audio=args.audio, device=args.device, buffer=args.buffer)
     seed = args.seed if args.seed is not None else spec.performance.seed

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from symphony.analysis.meters import format_report
 from symphony.engine.offline import check_output_path
+from symphony.errors import SymphonyError
 from symphony.performance.loader import Performance, load_performance
 from symphony.performance.render import plot_render, render_performance
 from symphony.progress import ProgressBar
@@ -15,10 +17,19 @@ from symphony.progress import ProgressBar
 def run_render(args: argparse.Namespace) -> int:
     performance = load_performance(args.performance)
     check_output_path(args.output)
+    if args.plot is not None:
+        check_plot_path(args.plot)
     if args.session is not None:
         return _rerender(args, performance)
     spec = performance.spec
     duration = args.duration or spec.performance.duration
+    block = spec.output.block_size / spec.output.sample_rate
+    if duration < block:
+        raise SymphonyError(
+            f"a render of {duration:g} s is shorter than one audio block",
+            where="--duration",
+            expected=f"at least {block:.4f} s ({spec.output.block_size} samples)",
+        )
     bar = None if args.quiet else ProgressBar("rendering", duration)
     result = render_performance(
         performance,
@@ -42,6 +53,16 @@ def run_render(args: argparse.Namespace) -> int:
         print(f"plot: {args.plot}")
     sys.stdout.flush()
     return 0
+
+
+def check_plot_path(path: Path) -> None:
+    """Fail before rendering, not after, when the plot cannot be written there."""
+    if path.is_dir():
+        raise SymphonyError("the plot is a folder", where=path, expected="a .png file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SymphonyError(f"cannot create the plot's folder: {exc}", where=path) from None
 
 
 def _rerender(args: argparse.Namespace, performance: Performance) -> int:

@@ -64,6 +64,7 @@ class ConsoleView:
     duration: float = 0.0
     scene: str = ""
     next_scene: str = ""
+    calibrating: str = ""  # the calibration ritual's progress, while it lasts
     people: int = 0
     collective: Mapping[str, float] = field(default_factory=dict)
     participants: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
@@ -108,7 +109,7 @@ def show_line(v: ConsoleView) -> str:
     nxt = f"  next {v.next_scene}" if v.next_scene else ""
     return (
         f"{v.title}  {clock(v.time)} / {clock(v.duration)}  scene {v.scene or '-'}{nxt}"
-        f"  people {v.people}"
+        f"  people {v.people}" + (f"  {v.calibrating}" if v.calibrating else "")
     )
 
 

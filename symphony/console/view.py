@@ -98,6 +98,7 @@ def build_view(
         duration=duration,
         scene=state.scene,
         next_scene=state.next_scene,
+        calibrating=state.calibrating,
         people=int(state.collective.get("count", 0) or 0),
         collective=dict(state.collective),
         participants={p: dict(f) for p, f in state.participants.items()},

@@ -31,7 +31,16 @@ OUTPUT_NAMES: dict[str, tuple[str, ...]] = {
     "pheart": ("p_hr", "p_rmssd", "q_pheart"),  # the pulse, when an ECG gives the heart
     "resp": ("breath_rate", "breath_phase", "breath_amp", "q_resp", "q_amp"),
     "dresp": ("d_breath_rate", "d_breath_phase", "d_breath_amp", "q_dresp", "q_damp"),
-    "eeg": ("eeg_ratio", "q_eeg"),
+    "eeg": (
+        "eeg_ratio",
+        "eeg_engage",
+        "eeg_delta",
+        "eeg_theta",
+        "eeg_alpha",
+        "eeg_beta",
+        "eeg_gamma",
+        "q_eeg",
+    ),
     "eda": ("eda_level", "eda_activity", "q_eda"),
 }
 OUTPUT_OF_KIND = {"ppg": "heart", "ecg": "heart", "resp": "resp", "eeg": "eeg", "eda": "eda"}

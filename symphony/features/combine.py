@@ -66,6 +66,11 @@ class RobustBaselines:
         self.base, self.spread = more(self.base, np.nan), more(self.spread, np.nan)
         self.capacity = capacity
 
+    def settled(self, rows: IntArray) -> BoolArray:
+        """Rows with a known baseline of at least one input (enough blocks learnt)."""
+        out: BoolArray = np.asarray((self.count[rows] >= self.min_blocks).any(axis=1))
+        return out
+
     def update(
         self, rows: IntArray, k0: IntArray, x: Array, learn: BoolArray
     ) -> tuple[Array, Array]:

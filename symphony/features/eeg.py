@@ -1,7 +1,8 @@
-"""EEG band balance for "relaxation": (theta + alpha) against beta, causally.
+"""EEG band powers, and the balances "relaxation" and "engagement", causally.
 
-Each channel is band-passed into theta (4-8 Hz), alpha (8-13 Hz) and beta
-(13-30 Hz); squared band signals are averaged over ~2 s *only where the
+Each channel is band-passed into delta (1-4 Hz), theta (4-8 Hz), alpha
+(8-13 Hz), beta (13-30 Hz) and gamma (30-45 Hz) (edges configurable per
+performance, `BANDS`); squared band signals are averaged over ~2 s *only where the
 channel is clean*, as a ratio of two linear smoothers (smoothed weighted
 power over smoothed weight), which needs no per-sample Python and stays
 exact across chunks. Blinks and movement make large slow deflections that
@@ -9,6 +10,11 @@ would leak into theta, so a sample counts as clean only when the channel had
 no large excursion shortly before *and after* it: the band power is read
 through a short delay line, which costs a quarter second of latency on a
 feature that changes over tens of seconds anyway.
+
+Outputs: the log balance (theta + alpha) / beta behind relaxation, its
+inverse beta / (alpha + theta) (Pope et al. 1995's engagement index, as a
+log), and each band's share of the total power of the five bands (0..1,
+device- and gain-independent, so a collective median means something).
 """
 
 from __future__ import annotations
@@ -30,7 +36,15 @@ from symphony.features.stream import (
     sos_rows,
 )
 
-BANDS = {"theta": (4.0, 8.0), "alpha": (8.0, 13.0), "beta": (13.0, 30.0)}
+BANDS: dict[str, tuple[float, float]] = {
+    "delta": (1.0, 4.0),
+    "theta": (4.0, 8.0),
+    "alpha": (8.0, 13.0),
+    "beta": (13.0, 30.0),
+    "gamma": (30.0, 45.0),
+}
+BAND_NAMES = tuple(BANDS)
+_NYQUIST_SHARE = 0.9  # a band edge above this share of the Nyquist rate is lowered to it
 _ARTIFACT_UV = 100.0  # excursion of the 1 Hz high-passed signal that marks a blink/movement
 _FLAT_UV2 = 0.05  # mean square (uV^2) below which a channel is flat (railed, unplugged)
 _FLAT_RUN = 0.1  # s of identical samples = flat
@@ -42,17 +56,23 @@ _MIN_CLEAN = 0.1  # share of recent channel-samples that must be clean for a rat
 class EegBank:
     """Relaxation band balance for many EEG streams of one rate and channel count, as rows."""
 
-    names: tuple[str, ...] = ("eeg_ratio", "q_eeg")
+    names: tuple[str, ...] = (
+        "eeg_ratio",
+        "eeg_engage",
+        *(f"eeg_{band}" for band in BAND_NAMES),
+        "q_eeg",
+    )
 
-    def __init__(self, fs: float, channels: int) -> None:
+    def __init__(
+        self, fs: float, channels: int, bands: dict[str, tuple[float, float]] | None = None
+    ) -> None:
+        """`bands`: edges (Hz) replacing some of `BANDS` (validated by the performance)."""
         from scipy.signal import butter, sosfilt_zi
 
         self.fs, self.channels = fs, c = float(fs), int(channels)
         self.hp = np.ascontiguousarray(butter(2, 1.0, btype="highpass", fs=fs, output="sos"))
-        self.band_sos = {
-            name: np.ascontiguousarray(butter(2, band, btype="bandpass", fs=fs, output="sos"))
-            for name, band in BANDS.items()
-        }
+        edges = {**BANDS, **(bands or {})}
+        self.band_sos = {name: _band_sos(*edges[name], fs) for name in BAND_NAMES}
         self.zi0 = {name: np.asarray(sosfilt_zi(sos)) for name, sos in self.band_sos.items()}
         self.zi0["hp"] = np.asarray(sosfilt_zi(self.hp))
         self.delay = round(_AFTER * fs)
@@ -127,13 +147,29 @@ class EegBank:
             )
             powers.append(power)
         share = w.mean(axis=1)
+        total = np.sum(powers, axis=0)
         weight, st["w"] = ema(share, self.a_smooth, st["w"])
         quality = np.clip(weight / ema_debias_rows(n0, m, self.a_smooth), 0.0, 1.0)
         # Fast attack: never more than the share of channels clean right now.
         quality = np.minimum(quality, share)
         st["n"] = n0 + m
         self.bank.scatter(rows, st)
+        p = dict(zip(BAND_NAMES, powers, strict=True))
+        known = quality >= _MIN_CLEAN
         with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = np.log(powers[0] + powers[1]) - np.log(powers[2])
-        ratio = np.where((quality >= _MIN_CLEAN) & np.isfinite(ratio), ratio, np.nan)
-        return {"eeg_ratio": ratio, "q_eeg": quality}, []
+            ratio = np.log(p["theta"] + p["alpha"]) - np.log(p["beta"])
+            out = {f"eeg_{name}": np.where(known, p[name] / total, np.nan) for name in p}
+        ratio = np.where(known & np.isfinite(ratio), ratio, np.nan)
+        return {"eeg_ratio": ratio, "eeg_engage": -ratio, **out, "q_eeg": quality}, []
+
+
+def _band_sos(low: float, high: float, fs: float) -> Array:
+    """Band-pass sections for one band, its top edge kept below the Nyquist rate."""
+    from scipy.signal import butter  # where it filters: loading a performance needs no scipy
+
+    top = min(high, _NYQUIST_SHARE * fs / 2.0)
+    bottom = min(low, 0.5 * top)
+    sos: Array = np.ascontiguousarray(
+        butter(2, (bottom, top), btype="bandpass", fs=fs, output="sos")
+    )
+    return sos

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from symphony.features.bands import BAND_FEATURES, BandHolds
 from symphony.features.breath import BreathBank
 from symphony.features.channel import (
     FULL,
@@ -45,6 +46,7 @@ from symphony.features.channel import (
     missing_value,
 )
 from symphony.features.combine import RobustBaselines, glide_rows, new_hold_state, switch_rows
+from symphony.features.contact import ContactBook
 from symphony.features.derived import RiivBank
 from symphony.features.eda import EdaBank
 from symphony.features.eeg import EegBank
@@ -69,6 +71,10 @@ FEATURES: dict[str, FeatureInfo] = {
         FeatureInfo("breath_depth", "", 0, 1, "breath depth vs own usual: 0.5 usual, 0.8 double"),
         FeatureInfo("arousal", "", 0, 1, "heart rate and skin conductance vs own baseline"),
         FeatureInfo("relaxation", "", 0, 1, "EEG (alpha + theta) / beta vs own baseline"),
+        FeatureInfo(
+            "engagement", "", 0, 1, "EEG beta / (alpha + theta) vs own baseline (Pope 1995)"
+        ),
+        *BAND_FEATURES.values(),
         FeatureInfo(
             "quality", "", 0, 1, "signal quality: 0 flat/railed/missing (at once), 1 clean"
         ),
@@ -122,6 +128,7 @@ _GLIDES = (
     "breath_depth",
     "arousal",
     "relaxation",
+    "engagement",
 )
 
 
@@ -137,6 +144,7 @@ class _Member:
     # (newest end, oldest end, lowest k_next) of `sources()`; None after any change.
     summary: tuple[float, float, int] | None = None
     empty: FeatureTrack | None = None  # the track of a pull with nothing new, reused
+    late: bool = False  # joined after the calibration window: a running baseline
 
     def heart(self) -> Lane | None:
         """The lane giving heartbeats: ECG when there is one, else PPG."""
@@ -169,6 +177,7 @@ class GroupFeatures:
         max_lag: float = 1.5,
         calibration: tuple[float, float] | None = None,
         buffer_seconds: float = 30.0,
+        bands: dict[str, tuple[float, float]] | None = None,
     ) -> None:
         """`calibration`: (start, end) show seconds whose good frames alone make the
         personal baselines; None: a running baseline over the last ~5 minutes.
@@ -181,6 +190,8 @@ class GroupFeatures:
         self.rate = float(rate)
         self.max_lag = float(max_lag)
         self.calibration = calibration
+        self.bands = dict(bands or {})  # EEG band edges replacing eeg.BANDS
+        self._contact = ContactBook()  # what the headsets say about contact (contact.py)
         self.width = max(16, int(np.ceil(buffer_seconds * self.rate)))
         self.members: dict[str, _Member] = {}
         self._cap = 0  # participants the per-participant arrays have room for
@@ -195,6 +206,7 @@ class GroupFeatures:
         self._belt_good_k = np.zeros(0, dtype=np.int64)  # last frame the belt was good
         self._glide_decay = float(np.exp(-1.0 / (_GLIDE_TAU * self.rate)))
         self._back = float(np.exp(-1.0 / (_BACK_TAU * self.rate)))
+        self._band_holds = BandHolds(self._glide_decay, self._back)
         block = max(1, round(_BASELINE_BLOCK * self.rate))
         blocks = (
             round(_BASELINE_SECONDS / _BASELINE_BLOCK)
@@ -226,6 +238,8 @@ class GroupFeatures:
         for out, ring_k in self._ring_k.items():
             self._ring_k[out] = _grow_rows(ring_k, cap, -1)
         self._baselines.grow(cap)
+        self._band_holds.grow(cap)
+        self._contact.grow(cap)
         self._belt_weight = _grow_rows(self._belt_weight, cap, np.nan)
         self._belt_good_k = _grow_rows(self._belt_good_k, cap, _NEVER)
         for name in _GLIDES:
@@ -246,10 +260,36 @@ class GroupFeatures:
         if member is None:
             self.add(participant)
             member = self.members[participant]
+            # A newcomer after the calibration ritual has no window of their own:
+            # their baseline runs over what they give from now on.
+            member.late = self.calibration is not None and signal.start >= self.calibration[1]
         lane = member.lanes.get(signal.kind)
         if lane is None:
             lane = self._new_lane(member, signal.kind)
         self._push_lane(lane, signal)
+
+    def baseline_of(self, participant: str) -> str:
+        """ "calibrated" (from the ritual), or "running" (no ritual, or joined after it)."""
+        member = self.members.get(participant)
+        if self.calibration is None or member is None or member.late:
+            return "running"
+        return "calibrated"
+
+    def calibration_progress(self) -> tuple[int, int]:
+        """(people whose baseline has settled, people taking part in the ritual)."""
+        ritual = [m.index for m in self._order if not m.late]
+        settled = self._baselines.settled(np.array(ritual, dtype=np.int64))
+        return int(settled.sum()), len(ritual)
+
+    def hint(self, participant: str, hints: dict[str, float], at: float) -> None:
+        """Device hints (headset on, electrode contact) that came with samples from `at` s.
+
+        They cap the participant's EEG quality from that frame on (contact.py).
+        """
+        if participant not in self.members:
+            self.add(participant)
+        k = max(int(np.floor(at * self.rate + 1e-9)), 0)
+        self._contact.note(self.members[participant].index, hints, k)
 
     def _new_lane(self, member: _Member, kind: str) -> Lane:
         lane = Lane(kind, OUTPUT_OF_KIND[kind], member.index, self.rate)
@@ -289,7 +329,7 @@ class GroupFeatures:
         key = (lane.kind, lane.fs, lane.channels, lane.output == "dresp")
         bank = self._banks.get(key)
         if bank is None:
-            bank = self._banks[key] = _new_bank(*key)
+            bank = self._banks[key] = _new_bank(*key, self.bands)
         lane.bank, lane.row = bank, bank.add_row()
         if lane.derived is not None:
             riiv = self._riiv.get(lane.fs)
@@ -517,6 +557,9 @@ class GroupFeatures:
         """All features of participants `rows` for frames k0 .. k0 + n (rows, n)."""
         members = [self._order[r] for r in rows.tolist()]
         raw = self._raw(rows, k0, n)
+        caps = self._contact.caps(rows, k0, n)
+        if caps is not None and "q_eeg" in raw:
+            raw["q_eeg"] = np.minimum(raw["q_eeg"], caps)
         shape = (rows.size, n)
         nan, zero = np.full(shape, np.nan), np.zeros(shape)
 
@@ -571,7 +614,8 @@ class GroupFeatures:
         if self.calibration is not None:
             t = (k0[:, None] + np.arange(n)) / self.rate
             a, b = self.calibration
-            learn = learn & ((t >= a) & (t < b))[:, None, :]
+            late = np.array([[m.late] for m in members])
+            learn = learn & (((t >= a) & (t < b)) | late)[:, None, :]
         bases, spreads = self._baselines.update(
             rows, k0, np.stack([x[name] for name, _ in _BASE_INPUTS], axis=1), learn
         )
@@ -623,6 +667,14 @@ class GroupFeatures:
             (x["eeg_ratio"] - base["eeg_ratio"]) / np.fmax(spread["eeg_ratio"], _EEG_FLOOR)
         )
         out["relaxation"] = glide("relaxation", relax, good["eeg"], half)
+        # Pope's beta / (alpha + theta) is the inverse balance: in the person's own
+        # spread its deviation is the relaxation's, mirrored.
+        engage = logistic(
+            (get("eeg_engage") + base["eeg_ratio"]) / np.fmax(spread["eeg_ratio"], _EEG_FLOOR)
+        )
+        out["engagement"] = glide("engagement", engage, good["eeg"], half)
+        shares = {f"eeg_{b}": get(f"eeg_{b}") for b in BAND_FEATURES}
+        out.update(self._band_holds.glide(rows, k0, shares, good["eeg"]))
 
         present = np.array(
             [
@@ -648,7 +700,9 @@ _EMPTY = np.zeros(0)
 _NO_LIMIT = 2**62
 
 
-def _new_bank(kind: str, fs: float, channels: int, derived: bool) -> Bank:
+def _new_bank(
+    kind: str, fs: float, channels: int, derived: bool, bands: dict[str, tuple[float, float]]
+) -> Bank:
     if kind == "ppg":
         return HeartBank(fs, PPG)
     if kind == "ecg":
@@ -656,7 +710,7 @@ def _new_bank(kind: str, fs: float, channels: int, derived: bool) -> Bank:
     if kind == "resp":  # breathing derived from the heart must earn its confidence
         return BreathBank(fs, derived=derived)
     if kind == "eeg":
-        return EegBank(fs, channels)
+        return EegBank(fs, channels, bands)
     return EdaBank(fs)
 
 

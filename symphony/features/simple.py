@@ -65,14 +65,20 @@ class ParticipantFeatures:
         *,
         max_lag: float = 1.5,
         calibration: tuple[float, float] | None = None,
+        bands: dict[str, tuple[float, float]] | None = None,
     ) -> None:
         """`calibration`: (start, end) show seconds whose good frames alone make the
         personal baselines (e.g. the opening rest scene); None: a running baseline
-        over the last ~5 minutes of good frames."""
+        over the last ~5 minutes of good frames. `bands`: EEG band edges (Hz)
+        replacing some of `eeg.BANDS`."""
         self.participant = participant
         self.rate = float(rate)
         self._group = GroupFeatures(
-            rate, max_lag=max_lag, calibration=calibration, buffer_seconds=_MAX_PENDING
+            rate,
+            max_lag=max_lag,
+            calibration=calibration,
+            buffer_seconds=_MAX_PENDING,
+            bands=bands,
         )
         self._group.add(participant)
 
@@ -80,6 +86,10 @@ class ParticipantFeatures:
         """Add a chunk; kinds without an extractor are ignored."""
         if signal.kind in KINDS:
             self._group.push(self.participant, signal)
+
+    def hint(self, hints: dict[str, float], at: float) -> None:
+        """Device hints (headset on, electrode contact) from show time `at` on."""
+        self._group.hint(self.participant, hints, at)
 
     def pull(self, now: float | None = None) -> FeatureTrack:
         """Frames (and heartbeat events) completed since the last pull.
@@ -96,6 +106,7 @@ def extract_features(
     *,
     round_seconds: float = 60.0,
     calibration: tuple[float, float] | None = None,
+    bands: dict[str, tuple[float, float]] | None = None,
 ) -> FeatureTrack:
     """Features of a whole recording (offline rendering): exactly what streaming gives.
 
@@ -103,7 +114,7 @@ def extract_features(
     which keeps the frames waiting inside the extractor bounded however long
     the show; chunk invariance makes the result independent of the round size.
     """
-    features = ParticipantFeatures(rec.participant, rate, calibration=calibration)
+    features = ParticipantFeatures(rec.participant, rate, calibration=calibration, bands=bands)
     signals = [s for s in rec.signals.values() if s.n_samples]
     end = max((s.start + s.duration for s in signals), default=0.0)
     first = min((s.start for s in signals), default=0.0)

@@ -46,6 +46,7 @@ from symphony.live.show_status import LiveState, Names, publish
 from symphony.mapping.conductor import Conductor
 from symphony.mapping.layout import ControlLayout
 from symphony.performance.loader import Performance
+from symphony.performance.schema import feature_options
 from symphony.performance.sources import ParticipantConsent, named_participants
 
 load_filters()  # scipy, now: the features' filters must not import it mid-show (stream.py)
@@ -94,7 +95,7 @@ class LiveControl:
         self.hop = room_hop_frames(self.rate)
         self._updates = 0  # room updates so far: the next is due at updates * hop / rate
         self.owners = LaneOwners(spec.mappings, [t.name for t in self.conductor.targets])
-        self.features = GroupFeatures(self.rate)
+        self.features = GroupFeatures(self.rate, **feature_options(spec, spec.performance.duration))
         self.latest: dict[str, dict[str, float]] = {}  # for the console only: never written
         self.frame: RoomFrame | None = None
         self._values: dict[str, Array] = {}
@@ -205,6 +206,8 @@ class LiveControl:
                 self.recorder.write(name, chunks)
             for chunk in chunks:
                 try:
+                    if chunk.hints:  # headset off, electrode contact: EEG quality at once
+                        self.features.hint(chunk.participant, chunk.hints, chunk.signal.start)
                     self.features.push(chunk.participant, chunk.signal)
                 except ValueError as exc:  # e.g. a sensor that changed its rate: skip the chunk
                     log.warning("source %s, %s: %s", name, chunk.participant, exc)

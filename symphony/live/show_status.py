@@ -60,6 +60,7 @@ class LiveState:
     # (carried by fewer than 3 people): the console shows them, status lines do not
     # (they go to a terminal, and terminals are often logged to a file).
     unkept: list[str] = field(default_factory=list)
+    calibrating: str = ""  # "calibrating: 6 of 8 people settled" during the ritual
 
 
 class Names:
@@ -121,6 +122,7 @@ def publish(control: LiveControl, now: float, values: Array) -> None:
     if control.board is not None:
         control.board.write(s.scene, [n for n in control.board.layers if n not in muted])
     s.next_scene = f"{upcoming[0].scene} at {upcoming[0].at:.0f} s" if upcoming else ""
+    s.calibrating = calibration_line(control, now)
     _drivers(control, now)
 
 
@@ -141,6 +143,15 @@ def _drivers(control: LiveControl, now: float) -> None:
     native, depths = scenes.values(np.array([now]))
     s.scene_values = {t.name: float(native[i, 0]) for i, t in enumerate(scenes.targets)}
     s.depths = {label: float(depths[i, 0]) for i, label in enumerate(scenes.mapping_labels)}
+
+
+def calibration_line(control: LiveControl, now: float) -> str:
+    """During the calibration scene: how many people's baselines have settled."""
+    window = control.features.calibration
+    if window is None or not window[0] <= now < window[1]:
+        return ""
+    settled, total = control.features.calibration_progress()
+    return f"calibrating: {settled} of {total} people settled"
 
 
 def roster_summary(counts: dict[str, int]) -> str:

@@ -24,7 +24,7 @@ from symphony.features.track import FeatureTrack
 from symphony.inputs.recording import Signal
 from symphony.inputs.source import SignalChunk, Source
 from symphony.inputs.sources import make_source
-from symphony.performance.schema import PerformanceSpec
+from symphony.performance.schema import PerformanceSpec, feature_options
 from symphony.performance.sources import require_replayable, show_spec
 
 # Seconds of signal handed out per poll: large enough that Python overhead
@@ -66,6 +66,7 @@ def recorded_tracks(
     consent is the consent of every source that delivers them).
     """
     sources = replay_sources(spec, path)
+    options = feature_options(spec, duration)
     features: dict[str, ParticipantFeatures] = {}
     pieces: dict[str, list[FeatureTrack]] = {}
     for source in sources:
@@ -81,7 +82,7 @@ def recorded_tracks(
                     if seen is not None:
                         seen(source.name, who)
                     if who not in features:
-                        features[who] = ParticipantFeatures(who, rate)
+                        features[who] = ParticipantFeatures(who, rate, **options)
                         pieces[who] = []
                     features[who].push(signal)
             for who, extractor in features.items():

@@ -15,7 +15,7 @@ import difflib
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, field_validator
 
 from symphony.engine.speakers import LayoutName, SpeakerLayout
 from symphony.mapping.curves import Curve
@@ -356,6 +356,9 @@ class OscOutputSpec(_Strict):
 
 class SceneSpec(_Strict):
     description: str = ""
+    # A resting scene whose good frames alone make each person's baseline (features/
+    # group.py's calibration window); people who join later get a running baseline.
+    calibrate: StrictBool = False
     participants: SimState | None = None
     coupling: float | None = Field(default=None, ge=0.0, le=1.0)  # simulated audience
     dropouts: int = Field(default=0, ge=0, le=64)
@@ -386,10 +389,33 @@ class Cue(_Strict):
     max_gain_rise_db_per_s: float | None = Field(default=None, gt=0.0, le=120.0)
 
 
+_EEG_BANDS = ("delta", "theta", "alpha", "beta", "gamma")
+
+
+class FeaturesSpec(_Strict):
+    """`[features]`: how the per-person features are computed."""
+
+    # Band edges in Hz replacing the defaults of features/eeg.py, e.g. alpha = [8, 12].
+    eeg_bands: dict[str, tuple[float, float]] = Field(default_factory=dict)
+
+    @field_validator("eeg_bands")
+    @classmethod
+    def _bands(cls, v: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        for name, (low, high) in v.items():
+            if name not in _EEG_BANDS:
+                raise ValueError(f"unknown EEG band '{name}' (one of: {', '.join(_EEG_BANDS)})")
+            if not 0.1 <= low < high <= 200.0:
+                raise ValueError(
+                    f"EEG band '{name}' must be [low, high] Hz with 0.1 <= low < high <= 200"
+                )
+        return v
+
+
 class PerformanceSpec(_Strict):
     performance: PerformanceMeta
     output: OutputSpec = Field(default_factory=OutputSpec)
     participants: ParticipantsSpec = Field(default_factory=ParticipantsSpec)
+    features: FeaturesSpec = Field(default_factory=FeaturesSpec)
     sources: list[SourceSpec] = Field(default_factory=list)
     outputs: list[OscOutputSpec] = Field(default_factory=list, max_length=16)
     layers: list[LayerSpec] = Field(min_length=1)
@@ -403,3 +429,19 @@ class PerformanceSpec(_Strict):
     # `symphony play`: the daily programme and the room's hearing safety.
     programme: ProgrammeSpec | None = None
     sanctuary: SanctuarySpec = Field(default_factory=SanctuarySpec)
+
+
+def calibration_window(spec: PerformanceSpec, duration: float) -> tuple[float, float] | None:
+    """Show seconds of the first `calibrate = true` scene on the timeline, if any."""
+    for k, cue in enumerate(spec.timeline):
+        if spec.scenes[cue.scene].calibrate:
+            end = spec.timeline[k + 1].at if k + 1 < len(spec.timeline) else duration
+            end = min(end, duration)
+            return (cue.at, end) if cue.at < end else None
+    return None
+
+
+def feature_options(spec: PerformanceSpec, duration: float) -> dict[str, Any]:
+    """Keyword arguments of the feature extractors (`GroupFeatures`) for this performance."""
+    bands = {name: (float(a), float(b)) for name, (a, b) in spec.features.eeg_bands.items()}
+    return {"calibration": calibration_window(spec, duration), "bands": bands or None}

@@ -26,7 +26,10 @@ from symphony.inputs.simulated_room import (
     name_of,
     presence_windows,
 )
-from symphony.performance.schema import PerformanceSpec
+from symphony.performance.schema import PerformanceSpec, feature_options
+
+# s: the simulator's shortest recording; a shorter render uses the start of one.
+MIN_SIMULATED = 1.0
 
 Spans = dict[str, list[tuple[float, float]]]
 
@@ -93,7 +96,7 @@ def _group(
     """The simulated bodies of the whole script (`count` people in all), or some of them."""
     return simulate_group(
         count,
-        duration,
+        max(duration, MIN_SIMULATED),  # a render shorter than that uses its start
         seed,
         participant_script(spec),
         indices=indices,
@@ -125,7 +128,8 @@ def _bodies(
     spec, duration, seed, count, indices, faults, rate, spans = job
     recordings = _group(spec, duration, seed, count, indices)
     inject(recordings, faults)
-    tracks = [extract_features(rec, rate=rate) for rec in recordings]
+    options = feature_options(spec, duration)
+    tracks = [extract_features(rec, rate=rate, **options) for rec in recordings]
     blank_tracks(tracks, spans)
     return tracks
 

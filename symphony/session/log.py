@@ -270,7 +270,7 @@ def read_session(path: Path) -> Session:
     """Read a log, tolerating a last line cut short by a crash."""
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise SymphonyError(f"cannot read session log: {exc}", where=path) from None
     lines = text.split("\n")
     header = _header(path, lines[0])

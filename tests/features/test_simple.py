@@ -406,10 +406,11 @@ def test_memory_stays_bounded_for_a_caller_who_never_pulls() -> None:
     for s in rec.signals.values():
         features.push(s)
     features.pull(now=0.0)  # processes what was pushed, hands out nothing new
-    # At most ten minutes of frames wait, not 25 minutes: a preallocated ring of 21
-    # numbers per frame (16 values, belt and pulse-derived breathing both kept, plus
-    # the frame tag of each of five outputs).
-    assert _footprint(features) < 1.1 * 600 * RATE * 23  # 23 values a frame (q_amp, q_damp)
+    # At most ten minutes of frames wait, not 25 minutes: a preallocated ring of 29
+    # numbers per frame (24 values, belt and pulse-derived breathing both kept, the
+    # EEG's engagement and five band shares among them, the two depth qualities,
+    # plus the frame tag of each of five outputs).
+    assert _footprint(features) < 1.1 * 600 * RATE * 29
     track = features.pull()
     t, q = track.times(), track.values["quality"]
     assert q[t < 899.0].max() == 0.0  # the oldest frames were dropped: they come out missing
