@@ -13,6 +13,8 @@ from types import ModuleType
 import numpy as np
 import pytest
 
+from symphony.collective.delay import lag_frames
+
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "benchmarks" / "control_step.py"
 DEMO = ROOT / "performances" / "demo.toml"
@@ -45,7 +47,8 @@ def test_features_are_pulled_once_per_hop(bench: ModuleType, hop: float, every: 
     for k in range(100):
         clock.now = k / 50
         control.step()
-    assert pulls == list(range(0, 100, every))
+    lag = lag_frames(50)  # the room reads frames FEATURE_LAG late (collective/delay.py)
+    assert pulls == [k - lag for k in range(0, 100, every)]
     # The show still hears everyone: features arrived and the collective counts them.
     assert len(control.room.roster.members) == 3  # everyone joined the room
     assert np.isfinite(control.state.collective["presence"])
