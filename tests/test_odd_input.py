@@ -2,15 +2,18 @@
 
 Every command answers each with exactly one line on stderr naming the file
 (and line), key or option, and exit status 2, never a traceback. Each case
-runs `python -m symphony ...` in its own process; none starts the engine or
-opens a device (those answers come before any process starts).
+runs the real CLI (`symphony.cli.main`) in its own process, forked from one
+driver that did the imports once (`tests/cli_fork.py`); none starts the
+engine or opens a device (those answers come before any process starts).
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -109,16 +112,41 @@ def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.fixture(scope="module")
+def answers(folder: Path) -> dict[str, dict[str, Any]]:
+    """Every case's (code, stdout, stderr), each from its own forked process."""
+    argvs = [[a.replace("{d}", str(folder)) for a in line.split()] for line, _ in CASES]
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "cli_fork.py")],
+        input=json.dumps(argvs),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    return dict(zip([line for line, _ in CASES], json.loads(done.stdout), strict=True))
+
+
 @pytest.mark.parametrize(("line", "names"), CASES, ids=[c[0] for c in CASES])
-def test_odd_input_gets_one_line_and_status_2(folder: Path, line: str, names: str) -> None:
-    args = [a.replace("{d}", str(folder)) for a in line.split()]
-    done = _run(args)
-    err = done.stderr.strip().splitlines()
-    assert "Traceback" not in done.stderr, done.stderr
-    assert done.returncode == 2, (done.returncode, done.stderr)
-    assert len(err) == 1, done.stderr
+def test_odd_input_gets_one_line_and_status_2(
+    answers: dict[str, dict[str, Any]], folder: Path, line: str, names: str
+) -> None:
+    done = answers[line]
+    stderr = str(done["stderr"])
+    err = stderr.strip().splitlines()
+    assert "Traceback" not in stderr, stderr
+    assert done["code"] == 2, (done["code"], stderr)
+    assert len(err) == 1, stderr
     assert names.replace("{d}", str(folder)) in err[0], err[0]
     assert err[0].startswith("symphony"), err[0]
+
+
+def test_the_sweep_runs_the_real_cli_as_python_m_symphony_does(folder: Path) -> None:
+    """One case the slow way, a fresh interpreter: the forked driver answers the same."""
+    line = "check {d}/syntax.toml"
+    done = _run([a.replace("{d}", str(folder)) for a in line.split()])
+    assert done.returncode == 2 and "syntax.toml:1" in done.stderr
 
 
 def test_a_render_shorter_than_a_second_renders(tmp_path: Path) -> None:
