@@ -135,10 +135,15 @@ def health_lines(v: ConsoleView) -> list[str]:
     return ["  ".join(sound), "  ".join(system)]
 
 
+# Shown too when the room has them; spreads, band shares and p-values stay out of the
+# overview (there are some fifty collective features: `monitor --collective` lists all).
+COLLECTIVE_EXTRA = ("engagement", "heart_rate_isc", "convergence", "mood_valence", "mood_arousal")
+
+
 def collective_names(collective: Mapping[str, float]) -> list[str]:
-    known = [k for k in COLLECTIVE_ORDER if k in collective]
-    rest = sorted(k for k in collective if k not in known and k not in HIDDEN)
-    return known + rest
+    """The collective features the console draws: a fixed, short list, so that the
+    sections below it (ROOM, PARAMETERS) stay on a 45-line terminal."""
+    return [k for k in (*COLLECTIVE_ORDER, *COLLECTIVE_EXTRA) if k in collective]
 
 
 def feature_cell(v: ConsoleView, key: str, feature: str, value: float, width: int) -> str:
@@ -153,11 +158,15 @@ def collective_lines(v: ConsoleView, width: int) -> list[str]:
         return ["collective: waiting for the first features"]
     label = max(len(n) for n in names)
     spark = max(4, width - label - 10)
-    return [
+    lines = [
         f"  {n:<{label}} "
         + feature_cell(v, f"collective.{n}", n, v.collective.get(n, math.nan), spark)
         for n in names
     ]
+    more = sum(1 for k in v.collective if k not in names and k not in HIDDEN)
+    if more:
+        lines.append(f"  (+{more} more: symphony monitor SOURCE --collective)")
+    return lines
 
 
 def participant_lines(v: ConsoleView, width: int) -> list[str]:
