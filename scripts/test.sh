@@ -11,4 +11,4 @@ echo "== ruff"
 echo "== mypy"
 .venv/bin/mypy symphony
 echo "== pytest"
-.venv/bin/pytest -q "$@"
+.venv/bin/pytest -q -n 2 "$@"  # two workers: the live-show tests mostly wait on the audio clock
