@@ -51,7 +51,9 @@ class Terminal:
             stdout=slave,
             stderr=slave,
             env={
-                **os.environ,
+                # curses prefers LINES/COLUMNS to the pty's size: a parent's (a pytest
+                # worker's) would shrink the screen, so only the pty says how big it is
+                **{k: v for k, v in os.environ.items() if k not in ("LINES", "COLUMNS")},
                 "TERM": "xterm-256color",
                 "LANG": "C.UTF-8",
                 "LC_ALL": "C.UTF-8",
