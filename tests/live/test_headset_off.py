@@ -75,7 +75,9 @@ def test_headset_off_and_bad_electrode_cap_eeg_quality(rig) -> None:
     tt, q = np.concatenate(times), np.concatenate(quality)
     on = (tt > 3.0) & (tt < 3.9)
     assert q[on].min() > 0.8, q[on]
-    off = (tt >= 4.1) & (tt < 6.0)
+    # Until shortly before it is put back on: a packet is stamped when the server thread
+    # takes it, and on a loaded machine the next block's hint can be stamped a little early.
+    off = (tt >= 4.1) & (tt < 5.8)
     assert np.all(q[off] == 0.0), q[off]
     back = (tt > 7.0) & (tt < 7.9)
     assert q[back].min() > 0.8  # the EEG never degraded: quality returns with the headset
